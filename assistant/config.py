@@ -1,0 +1,79 @@
+"""Settings from the environment and .env (prefix PLAN_), shared by every entry point.
+
+Nothing here imports a heavy library: the CLI reads settings before it knows which command runs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAN_", env_file=".env", extra="ignore")
+
+    # where drafts, the Chroma store, caches and uploads live
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".planassist")
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    evals_dir: Path = PROJECT_ROOT / "evals"
+
+    # chat model (any OpenAI-compatible endpoint); unset model -> offline drafter
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_temperature: float = 0.2
+    llm_timeout: float = 120.0
+    llm_max_retries: int = 2
+    llm_concurrency: int = 4
+    llm_structured_method: Literal["auto", "json_schema", "function_calling", "json_mode"] = "auto"
+    llm_reask_attempts: int = 2
+    llm_max_tokens: int = 1500
+    # estimated cost, per 1k tokens, in the price currency (元 by default)
+    llm_price_in: float = 0.0
+    llm_price_out: float = 0.0
+    llm_cache: bool = True
+    prompt_version: str = "v1"
+
+    # retrieval
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "methodology"
+    embedding: Literal["hashing", "openai", "sentence-transformers"] = "hashing"
+    embedding_model: str | None = None
+    embedding_base_url: str | None = None
+    embedding_api_key: SecretStr | None = None
+    embedding_path: Path | None = None
+    retrieval_k: int = 4
+    max_file_mb: float = 20.0
+
+    # validator / repair
+    repair_rounds: int = 2
+    repair_threshold: float = 85.0
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model and self.llm_base_url)
+
+    def model_label(self) -> str:
+        """What the UI and CLI may show: model name and host, never the key."""
+        if not self.llm_configured:
+            return "离线模式（内置离线起草器，无需模型与网络）"
+        host = urlparse(self.llm_base_url or "").netloc or self.llm_base_url
+        return f"{self.llm_model} @ {host}"
+
+    def ensure_dirs(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,206 @@
+"""Parsing what people write: amounts ("1200万", "1.2亿", "一千二百万"), rates ("65%", "0.65") and periods
+("2027年Q2", "2027年3月-2027年8月", "明年上半年"). Pure functions; errors are ValueError with a Chinese message.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import date
+
+UNIT_YUAN: dict[str, float] = {"元": 1.0, "千元": 1e3, "万元": 1e4, "百万元": 1e6, "千万元": 1e7, "亿元": 1e8}
+_SUFFIX_YUAN: dict[str, float] = {
+    "": 0.0,  # 0 = the request's own unit
+    "元": 1.0, "块": 1.0, "千": 1e3, "k": 1e3, "万": 1e4, "w": 1e4, "百万": 1e6, "m": 1e6,
+    "千万": 1e7, "亿": 1e8,
+}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "壹": 1, "二": 2, "两": 2, "贰": 2, "三": 3, "叁": 3, "四": 4, "肆": 4,
+              "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9}
+_CN_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+_CN_BIG = {"万": 10_000, "亿": 100_000_000}
+CN_NUMBER_CHARS = "".join(_CN_DIGITS) + "".join(_CN_SMALL) + "".join(_CN_BIG) + "点"
+
+
+def normalise_unit(unit: str) -> str:
+    u = unit.strip().replace("人民币", "").lower()
+    aliases = {"元": "元", "rmb": "元", "yuan": "元", "千元": "千元", "万": "万元", "万元": "万元",
+               "百万": "百万元", "百万元": "百万元", "千万": "千万元", "千万元": "千万元", "亿": "亿元", "亿元": "亿元"}
+    if u not in aliases:
+        raise ValueError(f"不认识的金额单位「{unit}」，可用：元、千元、万元、百万元、千万元、亿元")
+    return aliases[u]
+
+
+def cn_to_number(text: str) -> float:
+    """Chinese numerals to a number: 一千二百 -> 1200, 一亿二千万 -> 120000000, 三点五 -> 3.5."""
+    text = text.strip()
+    if "点" in text:
+        whole, frac = text.split("点", 1)
+        digits = "".join(str(_CN_DIGITS[c]) for c in frac if c in _CN_DIGITS)
+        return cn_to_number(whole or "零") + (float("0." + digits) if digits else 0.0)
+    total, section, number = 0, 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            number = _CN_DIGITS[ch]
+        elif ch in _CN_SMALL:
+            section += (number or 1) * _CN_SMALL[ch]
+            number = 0
+        elif ch in _CN_BIG:
+            section += number
+            total = (total + section) * _CN_BIG[ch] if _CN_BIG[ch] > 10_000 else total + section * _CN_BIG[ch]
+            section, number = 0, 0
+        else:
+            raise ValueError(f"无法识别的中文数字「{text}」")
+    return float(total + section + number)
+
+
+_AMOUNT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(百万|千万|亿|万|千|k|w|m|元|块)?\s*(?:元|块)?(?:人民币)?$", re.I)
+
+
+def parse_amount(value: object, unit: str = "万元") -> float:
+    """An amount in the request's currency unit. Bare numbers are taken as already in that unit."""
+    if isinstance(value, bool):
+        raise ValueError("应为金额，例如 1200 或「1200万」")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("应为金额，例如 1200 或「1200万」")
+    text = value.strip().replace(",", "").replace("，", "").replace(" ", "").replace("人民币", "")
+    text = text.removeprefix("¥").removeprefix("￥")
+    m = _AMOUNT_RE.match(text)
+    if m:
+        number, suffix = float(m.group(1)), (m.group(2) or "").lower()
+    else:
+        cn = re.match(rf"^([{CN_NUMBER_CHARS}]+?)(百万|千万|亿|万|千)?(?:元|块)?$", text)
+        if not cn:
+            raise ValueError(f"无法识别的金额「{value}」，请写成如 1200万、1.2亿、1,200万元")
+        body, suffix = cn.group(1), cn.group(2) or ""
+        if suffix and suffix in ("万", "亿") and any(c in body for c in "万亿"):
+            body, suffix = body + suffix, ""
+        number = cn_to_number(body)
+    scale = _SUFFIX_YUAN[suffix]
+    if scale == 0.0:
+        return number
+    return number * scale / UNIT_YUAN[normalise_unit(unit)]
+
+
+def parse_rate(value: object) -> float:
+    """A rate as a fraction: "65%" -> 0.65, 0.65 -> 0.65, 65 -> 0.65 (numbers above 1 are percentages)."""
+    if isinstance(value, bool):
+        raise ValueError("应为比例，例如 25% 或 0.25")
+    if isinstance(value, str):
+        text = value.strip().replace("％", "%")
+        try:
+            if text.endswith("%"):
+                return float(text[:-1]) / 100
+            if text.startswith("百分之"):
+                rest = text[3:]
+                return (float(rest) if re.fullmatch(r"\d+(\.\d+)?", rest) else cn_to_number(rest)) / 100
+            if text.endswith("成") and len(text) >= 2:
+                head = text[:-1]
+                return (float(head) if re.fullmatch(r"\d+(\.\d+)?", head) else cn_to_number(head)) / 10
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"无法识别的比例「{value}」，请写成如 25% 或 0.25") from None
+    if not isinstance(value, (int, float)):
+        raise ValueError("应为比例，例如 25% 或 0.25")
+    v = float(value)
+    return v / 100 if v > 1 else v
+
+
+def format_amount(value: float, unit: str) -> str:
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+def format_rate(value: float) -> str:
+    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+# ---------------------------------------------------------------- periods
+
+_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _relative_years(text: str, today: date) -> str:
+    for word, delta in (("今年", 0), ("本年", 0), ("明年", 1), ("来年", 1), ("后年", 2), ("去年", -1)):
+        text = text.replace(word, f"{today.year + delta}年")
+    return text
+
+
+def _parse_day(text: str) -> date | None:
+    m = re.fullmatch(r"(\d{4})\s*[年./-]\s*(\d{1,2})\s*[月./-]\s*(\d{1,2})\s*日?", text)
+    if not m:
+        return None
+    y, mo, d = (int(g) for g in m.groups())
+    return date(y, mo, d)
+
+
+def _parse_month(text: str, default_year: int | None = None) -> tuple[int, int] | None:
+    m = re.fullmatch(r"(?:(\d{4})\s*[年./-]\s*)?(\d{1,2})\s*月?", text)
+    if not m or (m.group(1) is None and default_year is None):
+        return None
+    year = int(m.group(1)) if m.group(1) else default_year
+    month = int(m.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"月份「{month}」不在1到12之间")
+    return year, month  # type: ignore[return-value]
+
+
+def parse_period(text: str, today: date | None = None) -> tuple[date, date, str]:
+    """Returns (start, end, label) for what people write as a plan period."""
+    today = today or date.today()
+    raw = text
+    t = _relative_years(str(text).strip(), today).replace(" ", "").replace("（", "(").replace("）", ")")
+    t = t.replace("～", "~").replace("—", "-").replace("–", "-").replace("到", "至")
+    m = re.fullmatch(r"(\d{4})年?(?:全年|年度|整年)?", t)
+    if m:
+        y = int(m.group(1))
+        return date(y, 1, 1), date(y, 12, 31), f"{y}年全年"
+    m = re.fullmatch(r"(\d{4})年?(?:Q|q|第)?([一二三四1-4])(?:季度|季)?", t)
+    if m and ("Q" in t.upper() or "季" in t):
+        y, q = int(m.group(1)), _CN_QUARTER[m.group(2)]
+        return date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"{y}年第{'一二三四'[q - 1]}季度"
+    m = re.fullmatch(r"(\d{4})年?(上|下)半年", t)
+    if m:
+        y = int(m.group(1))
+        if m.group(2) == "上":
+            return date(y, 1, 1), date(y, 6, 30), f"{y}年上半年"
+        return date(y, 7, 1), date(y, 12, 31), f"{y}年下半年"
+    parts = re.split(r"至|~|-(?=\d{4}[年./-]|\d{1,2}月)|(?<=[月日])-", t)
+    if len(parts) == 2:
+        a, b = parts
+        da, db = _parse_day(a), _parse_day(b)
+        if da and not db and re.fullmatch(r"\d{1,2}月\d{1,2}日?", b):
+            db = _parse_day(f"{da.year}年{b}")
+        if da and db:
+            start, end = da, db
+        else:
+            ma = _parse_month(a)
+            mb = _parse_month(b, ma[0] if ma else None)
+            if not (ma and mb):
+                raise ValueError(f"无法识别的计划周期「{raw}」")
+            start, end = date(ma[0], ma[1], 1), _month_end(*mb)
+        if end < start:
+            raise ValueError(f"计划周期的结束日期（{end}）早于开始日期（{start}）")
+        return start, end, f"{start.year}年{start.month}月{start.day}日至{end.year}年{end.month}月{end.day}日"
+    single = _parse_month(t)
+    if single and "月" in t:
+        y, mo = single
+        return date(y, mo, 1), _month_end(y, mo), f"{y}年{mo}月"
+    raise ValueError(
+        f"无法识别的计划周期「{raw}」，可写成：2027年、2027年Q2、2027年第三季度、2027年上半年、"
+        "2027年3月-2027年8月、2027年1月1日至2027年12月31日"
+    )
+
+
+def months_between(start: date, end: date) -> list[tuple[int, int]]:
+    """Calendar months (year, month) touched by the period, in order."""
+    out, y, m = [], start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out

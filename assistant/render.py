@@ -1,0 +1,244 @@
+"""Rendering a SalesPlan as Markdown, DOCX and JSON.
+
+One walk over the plan produces blocks (heading / paragraph / bullets / table); Markdown and DOCX are two emitters
+of the same blocks, so both formats always show the same content. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from .files import atomic_write
+from .parsing import format_rate
+from .schema import SalesPlan, SectionBase
+
+AMOUNT_FIELDS = {"amount", "quota", "target_amount", "total", "revenue_target"}
+RATE_FIELDS = {"share", "conversion_to_next", "target_share", "expense_ratio"}
+SKIP_FIELDS = {"citations", "assumptions", "open_questions"}
+CN_NUMERALS = "一二三四五六七八九十"
+FORMATS = ("md", "docx", "json")
+
+
+@dataclass
+class Block:
+    kind: Literal["heading", "paragraph", "bullets", "table"]
+    text: str = ""
+    level: int = 2
+    items: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _ordinal(i: int) -> str:
+    if i <= 10:
+        return CN_NUMERALS[i - 1]
+    return "十" + CN_NUMERALS[i - 11] if i < 20 else str(i)
+
+
+def _cell(name: str, value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if name in RATE_FIELDS:
+            return format_rate(value)
+        return f"{value:,.2f}" if name in AMOUNT_FIELDS else f"{value:g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _title(model: type[BaseModel], name: str, unit: str) -> str:
+    title = model.model_fields[name].title or name
+    return f"{title}（{unit}）" if name in AMOUNT_FIELDS else title
+
+
+def section_blocks(section: SectionBase, unit: str, ref_numbers: dict[str, int]) -> list[Block]:
+    blocks: list[Block] = []
+    for name, info in type(section).model_fields.items():
+        if name in SKIP_FIELDS:
+            continue
+        value = getattr(section, name)
+        label = info.title or name
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list) and isinstance(value[0], BaseModel):
+            row_model = type(value[0])
+            cols = [c for c in row_model.model_fields if any(getattr(r, c) is not None for r in value)]
+            blocks.append(Block("paragraph", text=f"**{label}**"))
+            blocks.append(Block("table", header=[_title(row_model, c, unit) for c in cols],
+                                rows=[[_cell(c, getattr(r, c)) for c in cols] for r in value]))
+        elif isinstance(value, list):
+            blocks.append(Block("paragraph", text=f"**{label}**"))
+            blocks.append(Block("bullets", items=[str(v) for v in value]))
+        else:
+            shown = f"{_cell(name, value)}{unit if name in AMOUNT_FIELDS else ''}"
+            blocks.append(Block("paragraph", text=f"**{label}**：{shown}"))
+    if section.assumptions:
+        blocks.append(Block("paragraph", text="**本节假设**"))
+        blocks.append(Block("bullets", items=section.assumptions))
+    if section.open_questions:
+        blocks.append(Block("paragraph", text="**待确认**"))
+        blocks.append(Block("bullets", items=[f"待确认：{q}" for q in section.open_questions]))
+    cited = [f"[{ref_numbers[c]}]" for c in section.citations if c in ref_numbers]
+    if cited:
+        blocks.append(Block("paragraph", text=f"*依据：{''.join(cited)}*"))
+    return blocks
+
+
+def plan_blocks(plan: SalesPlan) -> list[Block]:
+    fig = plan.figures
+    meta = plan.metadata
+    who = "离线起草器（未使用大模型）" if meta.drafter == "offline" else f"模型 {meta.model}（提示词 {meta.prompt_version}）"
+    blocks = [Block("heading", text=plan.title, level=1),
+              Block("paragraph", text=f"计划周期：{fig.period_start:%Y-%m-%d} 至 {fig.period_end:%Y-%m-%d}"
+                                      f"（{fig.period_label}）｜金额单位：{fig.unit}｜起草：{who}｜"
+                                      f"生成时间：{meta.created_at:%Y-%m-%d %H:%M}")]
+    if meta.score_history:
+        blocks.append(Block("paragraph", text=f"完整性评分：{meta.score_history[-1]:.0f}/100"))
+    ref_numbers = {r.id: i for i, r in enumerate(plan.references, start=1)}
+    index = 0
+    for spec, section in plan.sections.items():
+        index += 1
+        blocks.append(Block("heading", text=f"{_ordinal(index)}、{spec.title}", level=2))
+        if section is None:
+            blocks.append(Block("paragraph", text="（本节缺失）"))
+            continue
+        run = meta.sections.get(spec.key)
+        if run and run.status == "fallback":
+            blocks.append(Block("paragraph", text=f"> 注意：本节由离线起草器兜底生成，原因：{run.fallback_reason or '模型输出未通过检查'}"))
+        blocks.extend(section_blocks(section, fig.unit, ref_numbers))
+    blocks.append(Block("heading", text="附：假设与待确认事项", level=2))
+    if plan.assumptions:
+        blocks.append(Block("table", header=["项目", "取值", "依据"],
+                            rows=[[a.field, a.value, a.source] for a in plan.assumptions]))
+    questions = plan.all_open_questions()
+    if questions:
+        blocks.append(Block("paragraph", text="**待确认（请补充后重新生成）**"))
+        blocks.append(Block("bullets", items=[f"待确认：{q}" for q in questions]))
+    if plan.references:
+        blocks.append(Block("heading", text="参考资料", level=2))
+        blocks.append(Block("bullets", items=[f"[{i}] {r.title}（{r.source}）" for i, r in
+                                              enumerate(plan.references, start=1)]))
+    return blocks
+
+
+# ---------------------------------------------------------------- emitters
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def to_markdown(plan: SalesPlan) -> str:
+    out: list[str] = []
+    for b in plan_blocks(plan):
+        if b.kind == "heading":
+            out.append(f"{'#' * b.level} {b.text}\n")
+        elif b.kind == "paragraph":
+            out.append(f"{b.text}\n")
+        elif b.kind == "bullets":
+            out.append("\n".join(f"- {i}" for i in b.items) + "\n")
+        else:
+            lines = ["| " + " | ".join(_md_cell(h) for h in b.header) + " |",
+                     "|" + "|".join(" --- " for _ in b.header) + "|"]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def to_json(plan: SalesPlan) -> str:
+    return plan.model_dump_json(indent=2)
+
+
+def _cjk_fonts(doc) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for style_name, font in (("Normal", "宋体"), ("Title", "黑体"), ("Heading 1", "黑体"), ("Heading 2", "黑体"),
+                             ("List Bullet", "宋体")):
+        style = doc.styles[style_name]
+        style.font.name = "Times New Roman" if font == "宋体" else "Arial"
+        rpr = style.element.get_or_add_rPr()
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(rfonts)
+        rfonts.set(qn("w:eastAsia"), font)
+    doc.styles["Normal"].font.size = Pt(10.5)
+
+
+def _add_runs(paragraph, text: str) -> None:
+    """Markdown-ish **bold** and *italic* spans as runs."""
+    import re
+
+    for part in re.split(r"(\*\*[^*]+\*\*|\*[^*]+\*)", text):
+        if part.startswith("**") and part.endswith("**"):
+            paragraph.add_run(part[2:-2]).bold = True
+        elif part.startswith("*") and part.endswith("*") and len(part) > 1:
+            paragraph.add_run(part[1:-1]).italic = True
+        elif part:
+            paragraph.add_run(part)
+
+
+def to_docx_bytes(plan: SalesPlan) -> bytes:
+    from docx import Document
+
+    doc = Document()
+    _cjk_fonts(doc)
+    doc.core_properties.title = plan.title
+    for b in plan_blocks(plan):
+        if b.kind == "heading":
+            doc.add_heading(b.text, level=0 if b.level == 1 else b.level - 1)
+        elif b.kind == "paragraph":
+            _add_runs(doc.add_paragraph(), b.text.removeprefix("> "))
+        elif b.kind == "bullets":
+            for item in b.items:
+                _add_runs(doc.add_paragraph(style="List Bullet"), item)
+        else:
+            table = doc.add_table(rows=1, cols=len(b.header))
+            table.style = "Table Grid"
+            for cell, text in zip(table.rows[0].cells, b.header):
+                cell.text = ""
+                cell.paragraphs[0].add_run(text).bold = True
+            for row in b.rows:
+                for cell, text in zip(table.add_row().cells, row):
+                    cell.text = text
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def format_for(path: Path, fmt: str | None = None) -> str:
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    fmt = {"markdown": "md", "mdown": "md"}.get(fmt, fmt)
+    if fmt not in FORMATS:
+        raise ValueError(f"不支持的导出格式「{fmt or path.suffix}」，可选：md、docx、json")
+    return fmt
+
+
+def render(plan: SalesPlan, fmt: str) -> str | bytes:
+    fmt = format_for(Path(f"x.{fmt}"))
+    if fmt == "md":
+        return to_markdown(plan)
+    if fmt == "json":
+        return to_json(plan)
+    return to_docx_bytes(plan)
+
+
+def export(plan: SalesPlan, path: str | Path, fmt: str | None = None) -> Path:
+    """Write the plan atomically in the format given (or taken from the suffix)."""
+    path = Path(path)
+    fmt = format_for(path, fmt)
+    return atomic_write(path, render(plan, fmt))
+
+
+def load_plan_json(text: str) -> SalesPlan:
+    return SalesPlan.model_validate_json(text)
