@@ -70,13 +70,13 @@ def parse_amount(value: object, unit: str = "万元") -> float:
     if m:
         number, suffix = float(m.group(1)), (m.group(2) or "").lower()
     else:
-        cn = re.match(rf"^([{CN_NUMBER_CHARS}]+?)(百万|千万|亿|万|千)?(?:元|块)?$", text)
+        cn = re.fullmatch(rf"([{CN_NUMBER_CHARS}]+)(?:元|块)?", text)
         if not cn:
             raise ValueError(f"无法识别的金额「{value}」，请写成如 1200万、1.2亿、1,200万元")
-        body, suffix = cn.group(1), cn.group(2) or ""
-        if suffix and suffix in ("万", "亿") and any(c in body for c in "万亿"):
-            body, suffix = body + suffix, ""
+        body = cn.group(1)
         number = cn_to_number(body)
+        # "一千二百万" carries its own 万/亿 and so is in 元; a bare "一千二百" is in the request's unit
+        suffix = "元" if any(c in body for c in "万亿") or text.endswith(("元", "块")) else ""
     scale = _SUFFIX_YUAN[suffix]
     if scale == 0.0:
         return number

@@ -194,6 +194,7 @@ def to_docx_bytes(plan: SalesPlan) -> bytes:
     doc = Document()
     _cjk_fonts(doc)
     doc.core_properties.title = plan.title
+    bullet_id, grid_id = doc.styles["List Bullet"].style_id, doc.styles["Table Grid"].style_id
     for b in plan_blocks(plan):
         if b.kind == "heading":
             doc.add_heading(b.text, level=0 if b.level == 1 else b.level - 1)
@@ -201,10 +202,12 @@ def to_docx_bytes(plan: SalesPlan) -> bytes:
             _add_runs(doc.add_paragraph(), b.text.removeprefix("> "))
         elif b.kind == "bullets":
             for item in b.items:
-                _add_runs(doc.add_paragraph(style="List Bullet"), item)
+                para = doc.add_paragraph()
+                para._p.style = bullet_id  # by id: python-docx's lookup by name is slow
+                _add_runs(para, item)
         else:
             table = doc.add_table(rows=1, cols=len(b.header))
-            table.style = "Table Grid"
+            table._tbl.tblStyle_val = grid_id
             for cell, text in zip(table.rows[0].cells, b.header):
                 cell.text = ""
                 cell.paragraphs[0].add_run(text).bold = True

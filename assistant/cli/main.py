@@ -63,8 +63,8 @@ def draft(
 
     settings = get_settings()
     try:
-        if format:
-            format_for(Path("x"), format)
+        if format or out is not None:
+            format_for(out or Path("x"), format)
         if text:
             request = _request_from_text(text, settings, offline)
         elif example or input is None:
