@@ -104,7 +104,7 @@ def _fill(value: Any, ctx: dict[str, str]) -> Any:
 def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
     unit = fig.unit
     amt = lambda v: format_amount(v, unit)  # noqa: E731
-    offer = req.product or req.industry or "产品/服务（待确认）"
+    offer = req.product or req.industry or "主营产品与服务"
     growth = f"较上期{amt(fig.baseline_revenue)}增长{format_rate(fig.growth_rate)}" if fig.growth_rate is not None \
         else "上期基数待确认"
     cap = (f"现有团队产能约{amt(fig.team_capacity)}，缺口{amt(fig.capacity_gap)}，需增加{fig.headcount_gap}人"

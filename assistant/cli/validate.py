@@ -1,0 +1,41 @@
+"""`planassist validate FILE [--json] [--min-score N]`: score a plan (this tool's JSON, Markdown or DOCX).
+
+Exit codes: 0 scored (and at or above --min-score); 1 below --min-score; 2 unreadable input (Chinese message).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+EXIT_BELOW_MIN = 1
+EXIT_BAD_INPUT = 2
+
+
+def validate(
+    file: Path = typer.Argument(..., help="方案文件：本工具导出的 .json，或手写的 .md / .docx"),
+    json_out: bool = typer.Option(False, "--json", help="输出 JSON 格式的检查报告"),
+    min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=100,
+                                              help="最低分；低于该分数时以退出码1结束"),
+) -> None:
+    """按检查清单给方案打分，列出缺失与错误及修改建议。"""
+    from ..validation import PlanParseError, validate_file
+
+    out, err = Console(), Console(stderr=True)
+    try:
+        report = validate_file(file)
+    except PlanParseError as exc:
+        err.print(f"[red]无法评估：{exc}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if json_out:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        from rich.markdown import Markdown
+
+        out.print(Markdown(report.to_markdown()))
+    if min_score is not None and report.score < min_score:
+        err.print(f"[yellow]评分 {report.score:.1f} 低于要求的 {min_score:g} 分[/yellow]")
+        raise typer.Exit(EXIT_BELOW_MIN)

@@ -1,0 +1,56 @@
+"""Benchmark: how long validation takes per plan (batch runs it once per region).
+
+    .venv/bin/python -m assistant.validation.bench [--repeat 50]
+
+Prints milliseconds per call for a rich and a sparse offline draft (SalesPlan), their Markdown and DOCX
+exports, and the scores each gets. A script that prints figures, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+
+def _ms(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """(median wall-clock ms, median CPU ms): CPU time is what a busy machine does not inflate."""
+    fn()  # warm-up: checklist, regexes, markdown-it
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="validator timing")
+    parser.add_argument("--repeat", type=int, default=50)
+    args = parser.parse_args()
+
+    from ..cli.main import EXAMPLE
+    from ..offline import draft_offline
+    from ..render import to_docx_bytes, to_markdown
+    from ..request import build_request, load_request
+    from . import build_report, validate_plan, validate_text
+    from .parse import build_doc, docx_events
+
+    plans = {"rich": draft_offline(load_request(EXAMPLE)),
+             "sparse": draft_offline(build_request({"company": "星河科技", "region": "华南", "period": "2027年",
+                                                    "revenue_target": "800万"}))}
+    print(f"{'plan':<8}{'input':<10}{'score':>7}{'wall ms':>9}{'cpu ms':>8}  (medians of {args.repeat})")
+    for name, plan in plans.items():
+        md, docx = to_markdown(plan), to_docx_bytes(plan)
+        runs = {"SalesPlan": lambda p=plan: validate_plan(p),
+                "Markdown": lambda t=md: validate_text(t),
+                "DOCX": lambda b=docx: build_report(build_doc(docx_events(b), source="x.docx", kind="docx"))}
+        for kind, fn in runs.items():
+            wall, cpu = _ms(fn, args.repeat)
+            print(f"{name:<8}{kind:<10}{fn().score:>7.1f}{wall:>9.1f}{cpu:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""The checklist as data: knowledge/checklist.yaml, loaded once into typed models.
+
+The YAML is the source of truth for what is checked (items, weights, severities, fix hints) and for how headings
+written by people map to canonical sections (synonyms).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from ..config import PROJECT_ROOT
+from ..schema import SECTION_KEYS
+
+Severity = Literal["critical", "major", "minor"]
+DEFAULT_PATH = PROJECT_ROOT / "knowledge" / "checklist.yaml"
+OVERALL = "overall"
+
+
+class SectionInfo(BaseModel):
+    title: str
+    synonyms: list[str] = Field(default_factory=list)
+
+
+class ItemSpec(BaseModel):
+    id: str
+    section: str
+    description: str
+    weight: float = Field(gt=0)
+    severity: Severity
+    check: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    fix_hint: str
+    asks: list[str] = Field(default_factory=list)
+
+    @property
+    def scope(self) -> list[str]:
+        """Sections a check reads: its own, then the `also` fallbacks named in params."""
+        return [self.section, *self.params.get("also", [])]
+
+
+class Checklist(BaseModel):
+    version: int | str
+    sections: dict[str, SectionInfo]
+    special: dict[Literal["assumptions", "open_questions", "references"], list[str]]
+    severity_labels: dict[Severity, str]
+    items: list[ItemSpec]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Checklist":
+        missing = [k for k in SECTION_KEYS if k not in self.sections]
+        if missing:
+            raise ValueError(f"sections 缺少标准章节：{missing}")
+        ids = [i.id for i in self.items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"检查项 id 重复：{dupes}")
+        for item in self.items:
+            unknown = [s for s in item.scope if s not in self.sections]
+            if unknown:
+                raise ValueError(f"检查项 {item.id} 引用了未知章节：{unknown}")
+        return self
+
+    def title(self, section: str) -> str:
+        info = self.sections.get(section)
+        return info.title if info else section
+
+
+class ChecklistError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> Checklist:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        checklist = Checklist.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ChecklistError(f"检查清单 {path} 无法读取：{exc}") from exc
+    from . import rules  # noqa: F401  (importing the rule modules registers every named check)
+    from .registry import CHECKS
+
+    unknown = sorted({i.check for i in checklist.items} - set(CHECKS))
+    if unknown:
+        raise ChecklistError(f"检查清单引用了未注册的检查函数：{unknown}")
+    return checklist
+
+
+def load_checklist(path: str | Path | None = None) -> Checklist:
+    return _load(str(path or DEFAULT_PATH))

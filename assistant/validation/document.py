@@ -1,0 +1,178 @@
+"""What the validator reads: a plan as a person reads it — canonical sections made of lines, list items and tables.
+
+The project's own SalesPlan and hand-written Markdown/DOCX plans are both turned into a `PlanDoc`, so one set of
+checks grades every plan the same way. Open questions (待确认) and assumptions are kept apart from content lines,
+so a question never counts as the content it asks for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+from pydantic import BaseModel
+
+from ..parsing import format_amount, format_rate
+from ..render import AMOUNT_FIELDS, RATE_FIELDS, SKIP_FIELDS
+from ..schema import SalesPlan, SectionBase
+
+CITATION_RE = re.compile(r"\[(S?\d{1,3}|[A-Za-z0-9_.\-]+\.md)\]")
+
+
+@dataclass(slots=True)
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    sub: str = ""
+
+    def col(self, pattern: re.Pattern[str], exclude: re.Pattern[str] | None = None) -> int | None:
+        """Index of the first column whose header matches `pattern` (and not `exclude`)."""
+        for i, h in enumerate(self.headers):
+            if pattern.search(h) and not (exclude and exclude.search(h)):
+                return i
+        return None
+
+    def column(self, idx: int) -> list[str]:
+        return [r[idx] if idx < len(r) else "" for r in self.rows]
+
+
+@dataclass(slots=True)
+class Line:
+    """One paragraph line, list item or table row ("表头：单元格；…") inside a section."""
+
+    text: str
+    sub: str = ""  # the sub-heading it sits under, "" when none
+    kind: str = "para"  # para | item | row
+    cells: dict[str, str] | None = None
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    lines: list[Line] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    open_questions: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+
+    def add_table(self, table: Table) -> None:
+        self.tables.append(table)
+        for row in table.rows:
+            cells = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(table.headers)}
+            text = "；".join(f"{h}：{c}" for h, c in cells.items() if c)
+            if text:
+                self.lines.append(Line(text=text, sub=table.sub, kind="row", cells=cells))
+
+    @cached_property
+    def text(self) -> str:
+        return "\n".join(ln.text for ln in self.lines)
+
+
+@dataclass
+class PlanDoc:
+    source: str
+    kind: str  # plan | markdown | docx
+    title: str = ""
+    sections: dict[str, Section] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)  # headings that map to no canonical section
+    preamble: list[str] = field(default_factory=list)  # lines before the first section
+    assumptions: list[str] = field(default_factory=list)
+    open_questions: list[str] = field(default_factory=list)
+    references: dict[str, str] = field(default_factory=dict)  # citation id -> title
+    declared_period: tuple[date, date, str] | None = None
+    declared_unit: str | None = None
+    declared_target: float | None = None
+    memo: dict = field(default_factory=dict, repr=False)  # extraction results shared by the checks
+
+    def section(self, key: str) -> Section | None:
+        return self.sections.get(key)
+
+    def present(self, keys: list[str]) -> list[tuple[str, Section]]:
+        """(key, section) for those of `keys` the plan has, in the given order."""
+        return [(k, s) for k in keys if (s := self.sections.get(k)) is not None]
+
+    def lines(self, keys: list[str]) -> list[tuple[str, Line]]:
+        """(section key, line) for the given sections, in the given order."""
+        return [(k, ln) for k in keys if (s := self.sections.get(k)) for ln in s.lines]
+
+    @cached_property
+    def all_open_questions(self) -> list[str]:
+        """The plan's own and every section's open questions (待确认), without repeats."""
+        seen = dict.fromkeys(self.open_questions)
+        for s in self.sections.values():
+            seen.update(dict.fromkeys(s.open_questions))
+        return list(seen)
+
+    @cached_property
+    def full_text(self) -> str:
+        parts = [self.title, *self.preamble]
+        for s in self.sections.values():
+            parts.append(s.title)
+            parts.append(s.text)
+        return "\n".join(parts)
+
+    @cached_property
+    def facts(self):  # noqa: ANN201 - a Facts, imported lazily to keep modules acyclic
+        from .facts import Facts
+
+        return Facts(self)
+
+
+# ---------------------------------------------------------------- SalesPlan -> PlanDoc
+
+
+def _cell(name: str, value: object, unit: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if name in RATE_FIELDS:
+            return format_rate(value)
+        if name in AMOUNT_FIELDS:
+            return format_amount(value, unit)
+        return f"{value:g}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def section_from_model(key: str, title: str, model: SectionBase, unit: str) -> Section:
+    sec = Section(key=key, title=title)
+    for name, info in type(model).model_fields.items():
+        if name in SKIP_FIELDS:
+            continue
+        value = getattr(model, name)
+        label = info.title or name
+        if value in (None, "", []):
+            continue
+        if isinstance(value, list) and isinstance(value[0], BaseModel):
+            row_fields = type(value[0]).model_fields
+            headers = [row_fields[c].title or c for c in row_fields]
+            rows = [[_cell(c, getattr(r, c), unit) for c in row_fields] for r in value]
+            sec.add_table(Table(headers=headers, rows=rows, sub=label))
+        elif isinstance(value, list):
+            sec.lines.extend(Line(text=str(v), sub=label, kind="item") for v in value if str(v).strip())
+        else:
+            sec.lines.append(Line(text=f"{label}：{_cell(name, value, unit)}", kind="para"))
+    sec.open_questions = list(model.open_questions)
+    sec.assumptions = list(model.assumptions)
+    sec.citations = list(dict.fromkeys([*model.citations, *CITATION_RE.findall(sec.text)]))
+    return sec
+
+
+def doc_from_plan(plan: SalesPlan, source: str = "方案") -> PlanDoc:
+    fig = plan.figures
+    doc = PlanDoc(source=source, kind="plan", title=plan.title,
+                  declared_period=(fig.period_start, fig.period_end, fig.period_label), declared_unit=fig.unit,
+                  declared_target=fig.revenue_target)
+    for spec, model in plan.sections.items():
+        if model is not None:
+            doc.sections[spec.key] = section_from_model(spec.key, spec.title, model, fig.unit)
+    doc.assumptions = [f"{a.field}：{a.value}（依据：{a.source}）" for a in plan.assumptions]
+    doc.open_questions = list(plan.open_questions)
+    doc.references = {r.id: r.title for r in plan.references}
+    return doc

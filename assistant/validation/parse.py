@@ -1,0 +1,363 @@
+"""Reading plans written by people: Markdown and DOCX -> a stream of headings, lines, list items and tables ->
+canonical sections (headings mapped by the checklist's synonyms). The project's own JSON is read as a SalesPlan.
+
+Unreadable input raises `PlanParseError` with a Chinese message; it is never scored as 0.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..schema import SalesPlan
+from .checklist import Checklist, load_checklist
+from .document import Line, PlanDoc, Section, Table, doc_from_plan
+
+MIN_SECTIONS = 2
+STRONG_MATCH = 4  # a sub-heading starts a new section only when it names one this clearly
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class PlanParseError(ValueError):
+    """The file is not a plan the validator can read; the message says why, in Chinese."""
+
+
+@dataclass(slots=True)
+class Event:
+    kind: str  # h | p | li | table
+    text: str = ""
+    level: int = 0
+    table: Table | None = None
+    pseudo: str = ""  # for headings found in plain text: cn1 | sub
+
+
+# ---------------------------------------------------------------- heading recognition
+
+_NUMBERING = re.compile(
+    r"^\s*(?:第[一二三四五六七八九十\d]+[部章节分]+[、.．:：\s]*|[一二三四五六七八九十]{1,3}[、.．]\s*|"
+    r"[（(][一二三四五六七八九十\d]{1,3}[)）]\s*|\d{1,2}(?:\.\d{1,2})*[、.．\s]\s*|[A-Za-z][、.．]\s*|附[：:、]?\s*)")
+_CN1 = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+[部章][分]?)\s*\S.{0,28}$")
+_CN2 = re.compile(r"^(?:[（(][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}(?:\.\d{1,2})+\s|\d{1,2}、)\s*\S.{0,24}$")
+_BRACKET = re.compile(r"^【(.{2,24})】$")
+_BOLD = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[：:]?$")
+_SENTENCE = re.compile(r"[，。；,;！？]|[：:].")
+_EMPHASIS = re.compile(r"\*\*|__|`|~~|^\*(?=\S)|(?<=\S)\*$")
+OQ_PREFIX = re.compile(r"^\s*(?:[-*]\s*)?(?:待确认|待补充|需确认|待核实|需补充)\s*[：:]\s*")
+
+
+def clean_heading(text: str) -> str:
+    text = _EMPHASIS.sub("", text).strip().rstrip("：:")
+    return _NUMBERING.sub("", text, count=1).strip()
+
+
+def map_heading(text: str, checklist: Checklist) -> tuple[str | None, str | None, int]:
+    """(section key or None, special kind or None, match length) for a heading as written."""
+    low = clean_heading(text).lower()
+    best: tuple[int, int, str | None, str | None] = (0, 0, None, None)
+    pools = [(k, None, info.synonyms) for k, info in checklist.sections.items()]
+    pools += [(None, kind, syns) for kind, syns in checklist.special.items()]
+    for key, special, synonyms in pools:
+        for syn in synonyms:
+            pos = low.find(syn.lower())
+            if pos >= 0 and (len(syn), -pos) > best[:2]:
+                best = (len(syn), -pos, key, special)
+    return best[2], best[3], best[0]
+
+
+def _pseudo_heading(line: str) -> tuple[str, str] | None:
+    """A heading written as plain text: '一、市场分析', '（一）竞争对手', '【预算】', '**预算明细**'."""
+    bold = _BOLD.match(line.strip())
+    s = bold.group(1).strip() if bold else _EMPHASIS.sub("", line).strip()
+    if len(s) > 30 or _SENTENCE.search(s.rstrip("：:")):
+        return None
+    if m := _BRACKET.match(s):
+        return "cn1", m.group(1)
+    if _CN1.match(s):
+        return "cn1", s
+    if _CN2.match(s) or bold:
+        return "sub", s
+    return None
+
+
+def _list_heading(text: str, checklist: Checklist) -> bool:
+    """'1. 市场分析' written as a numbered list item but meant as a section heading."""
+    name = clean_heading(text)
+    if not name or len(name) > 12 or _SENTENCE.search(name):
+        return False
+    key, _, strength = map_heading(name, checklist)
+    return key is not None and strength >= 0.6 * len(name)
+
+
+# ---------------------------------------------------------------- Markdown / DOCX -> events
+
+
+def markdown_events(text: str) -> list[Event]:
+    from markdown_it import MarkdownIt
+
+    checklist = load_checklist()
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    events: list[Event] = []
+    list_depth, in_table, ordered = 0, False, False
+    table: Table | None = None
+    row: list[str] = []
+    heading_level = 0
+    for tok in tokens:
+        t = tok.type
+        if t in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+            ordered = t == "ordered_list_open" if list_depth == 1 else ordered
+        elif t in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif t == "heading_open":
+            heading_level = int(tok.tag[1])
+        elif t == "heading_close":
+            heading_level = 0
+        elif t == "table_open":
+            in_table, table = True, Table(headers=[], rows=[])
+        elif t == "table_close":
+            in_table = False
+            if table is not None and table.headers:
+                events.append(Event("table", table=table))
+        elif t == "tr_open":
+            row = []
+        elif t == "tr_close" and table is not None:
+            if not table.headers:
+                table.headers = row
+            elif any(c for c in row):
+                table.rows.append(row)
+        elif t == "inline":
+            content = tok.content.replace("<br>", " ").replace("\\|", "|")
+            if in_table:
+                row.append(_EMPHASIS.sub("", content).strip())
+            elif heading_level:
+                events.append(Event("h", _EMPHASIS.sub("", content).strip(), level=heading_level))
+            elif list_depth:
+                item = _EMPHASIS.sub("", " ".join(content.split("\n"))).strip()
+                if list_depth == 1 and ordered and _list_heading(item, checklist):
+                    events.append(Event("h", item, pseudo="cn1"))
+                else:
+                    events.append(Event("li", item))
+            else:
+                events.extend(_text_events(content.split("\n")))
+    return events
+
+
+_FIELD = re.compile(r"^\*\*([^*]{1,20})\*\*\s*[：:]\s*(\S.*)$")
+
+
+def _text_events(lines: list[str]) -> list[Event]:
+    out = []
+    for line in lines:
+        if not line.strip():
+            continue
+        if m := _FIELD.match(line.strip()):  # '**label**：value' — a field of its own, not under the last sub-heading
+            out.append(Event("h", m.group(1).strip(), pseudo="field"))
+            out.append(Event("p", f"{m.group(1).strip()}：{_EMPHASIS.sub('', m.group(2)).strip()}"))
+            continue
+        pseudo = _pseudo_heading(line)
+        if pseudo:
+            out.append(Event("h", pseudo[1], pseudo=pseudo[0]))
+        else:
+            out.append(Event("p", _EMPHASIS.sub("", line).strip()))
+    return out
+
+
+def docx_events(data: bytes) -> list[Event]:
+    from docx import Document
+    from docx.table import Table as DocxTable
+
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise PlanParseError(f"无法打开 Word 文件（可能已损坏，或不是 .docx 格式）：{exc}") from None
+    events: list[Event] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, DocxTable):
+            rows = [[c.text.strip() for c in r.cells] for r in block.rows]
+            if rows and rows[0]:
+                events.append(Event("table", table=Table(headers=rows[0], rows=[r for r in rows[1:] if any(r)])))
+            continue
+        text = block.text.strip()
+        if not text:
+            continue
+        style = (block.style.name if block.style is not None else "") or ""
+        m = re.match(r"(?:Heading|标题)\s*(\d)", style)
+        if style in ("Title", "标题"):
+            events.append(Event("h", text, level=1))
+        elif m:
+            events.append(Event("h", text, level=int(m.group(1)) + 1))
+        elif "List" in style or "列表" in style:
+            events.append(Event("li", text))
+        elif block.runs and all(r.bold for r in block.runs if r.text.strip()) and len(text) <= 30:
+            events.append(Event("h", text.rstrip("：:"), pseudo="sub"))
+        elif block.runs and block.runs[0].bold and re.match(r"^[^：:]{1,20}[：:]\s*\S", text) \
+                and text.startswith(block.runs[0].text.strip()):
+            label = block.runs[0].text.strip().rstrip("：:")
+            events.append(Event("h", label, pseudo="field"))
+            events.append(Event("p", text))
+        else:
+            events.extend(_text_events(text.split("\n")))
+    return events
+
+
+# ---------------------------------------------------------------- events -> PlanDoc
+
+_TITLE = re.compile(r"(?:方案|计划|规划|策划|计划书|方案书)\s*(?:[（(][^）)]*[)）])?$")
+
+
+def _looks_like_title(ev: Event) -> bool:
+    """The document's own title ('2027年度华南区销售工作计划'), not a numbered section heading."""
+    text = _EMPHASIS.sub("", ev.text).strip()
+    return ev.level <= 1 and not ev.pseudo and not _NUMBERING.match(text) and bool(_TITLE.search(text))
+
+
+
+def build_doc(events: list[Event], *, source: str, kind: str, checklist: Checklist | None = None) -> PlanDoc:
+    checklist = checklist or load_checklist()
+    doc = PlanDoc(source=source, kind=kind)
+    cur: Section | None = None
+    cur_level = 0
+    last_level = 1
+    special: str | None = None  # doc-level appendix being read: assumptions | open_questions | references
+    sub, sub_level, sub_special = "", 0, None  # sub-heading inside the current section
+    headings_seen: list[str] = []
+    for ev in events:
+        if ev.kind == "h":
+            if ev.pseudo == "field" and cur is None:
+                continue  # '**label**：value' outside a section is preamble or appendix content
+            headings_seen.append(ev.text)
+            if ev.pseudo == "cn1":
+                level = cur_level or 2
+            elif ev.pseudo in ("sub", "field"):
+                level = (cur_level or last_level) + 1
+            else:
+                level = ev.level
+            last_level = level
+            if not doc.title and not doc.sections and _looks_like_title(ev):
+                doc.title = _EMPHASIS.sub("", ev.text).strip()
+                continue
+            key, spec, strength = map_heading(ev.text, checklist)
+            inside = (cur is not None or special is not None) and level > (cur_level or 0)
+            if key and cur is not None and level > cur_level and (
+                    key == cur.key or strength < STRONG_MATCH or ev.pseudo == "field"):
+                key = None  # a sub-heading of the current section
+            if key:
+                cur = doc.sections.get(key) or Section(key=key, title=clean_heading(ev.text))
+                doc.sections[key] = cur
+                cur_level, special, sub, sub_level, sub_special = level, None, "", 0, None
+            elif spec and inside and cur is not None:
+                sub, sub_level, sub_special = clean_heading(ev.text), level, spec
+            elif spec:
+                cur, cur_level, special = None, level, spec
+            elif inside:
+                if special is not None:
+                    continue
+                sub, sub_level, sub_special = clean_heading(ev.text), level, None
+            else:
+                if not doc.title and not doc.sections:
+                    doc.title = _EMPHASIS.sub("", ev.text).strip()
+                else:
+                    doc.unmapped.append(clean_heading(ev.text))
+                cur, cur_level, special, sub, sub_special = None, level, None, "", None
+            continue
+        _add_content(doc, ev, cur, special, sub, sub_special)
+    if not doc.title:
+        doc.title = doc.preamble[0][:60] if doc.preamble else Path(source).stem
+    if len(doc.sections) < MIN_SECTIONS:
+        seen = "、".join(clean_heading(h) for h in headings_seen[:8]) or "（没有标题）"
+        raise PlanParseError(
+            f"「{Path(source).name}」中没有识别出销售方案的章节（至少需要{MIN_SECTIONS}个，找到{len(doc.sections)}个）。"
+            f"文中的标题：{seen}。请用标题划分章节，例如“销售目标”“目标分解”“行动计划”“预算”“风险与应对”。")
+    return doc
+
+
+def _add_content(doc: PlanDoc, ev: Event, cur: Section | None, special: str | None, sub: str,
+                 sub_special: str | None) -> None:
+    mode = sub_special if cur is not None else special
+    if ev.kind == "table":
+        assert ev.table is not None
+        ev.table.sub = sub
+        if cur is not None and mode is None:
+            cur.add_table(ev.table)
+            return
+        texts = ["；".join(f"{h}：{c}" for h, c in zip(ev.table.headers, r) if c) for r in ev.table.rows]
+    else:
+        texts = [ev.text]
+    for text in texts:
+        if not text:
+            continue
+        is_oq = bool(OQ_PREFIX.match(text))
+        plain = OQ_PREFIX.sub("", text).strip()
+        if mode == "references" and cur is None:
+            m = re.match(r"^\[?(S?\d{1,3})[\].、]\s*(.+)$", plain)
+            if m:
+                doc.references[m.group(1)] = m.group(2)
+        elif mode == "open_questions" or is_oq:
+            (cur.open_questions if cur is not None else doc.open_questions).append(plain)
+        elif mode == "assumptions":
+            (cur.assumptions if cur is not None else doc.assumptions).append(plain)
+        elif cur is not None:
+            cur.lines.append(Line(text=text, sub=sub, kind="item" if ev.kind == "li" else "para"))
+        elif special is None:
+            doc.preamble.append(text)
+
+
+# ---------------------------------------------------------------- files
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise PlanParseError(f"「{name}」是二进制文件，不是文本方案；请提供 .md、.docx 或本工具导出的 .json")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise PlanParseError(f"「{name}」的文字编码无法识别，请另存为 UTF-8")
+
+
+def parse_text(text: str, source: str = "方案.md") -> PlanDoc:
+    if not text.strip():
+        raise PlanParseError(f"「{Path(source).name}」是空的，没有可评估的内容")
+    return build_doc(markdown_events(text), source=source, kind="markdown")
+
+
+def plan_from_json(text: str, name: str) -> SalesPlan:
+    try:
+        return SalesPlan.model_validate_json(text)
+    except ValidationError as exc:
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as jexc:
+            raise PlanParseError(f"「{name}」不是合法的 JSON（第{jexc.lineno}行）：{jexc.msg}") from None
+        where = "；".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+        raise PlanParseError(f"「{name}」不是本工具导出的方案 JSON（字段有误：{where}）。"
+                             "手写方案请用 .md 或 .docx") from None
+
+
+def load_document(path: str | Path) -> PlanDoc:
+    """Read a plan file (.json from this tool, .md/.markdown/.txt, .docx) into a PlanDoc."""
+    p = Path(path)
+    if not p.is_file():
+        raise PlanParseError(f"找不到文件：{p}")
+    if p.stat().st_size > MAX_BYTES:
+        raise PlanParseError(f"「{p.name}」超过{MAX_BYTES // 1024 // 1024}MB，请拆分后再评估")
+    data = p.read_bytes()
+    if not data.strip():
+        raise PlanParseError(f"「{p.name}」是空的，没有可评估的内容")
+    suffix = p.suffix.lower()
+    if suffix == ".docx":
+        return build_doc(docx_events(data), source=str(p), kind="docx")
+    if suffix == ".doc":
+        raise PlanParseError(f"「{p.name}」是旧版 Word（.doc），请在 Word 中另存为 .docx 后再评估")
+    if suffix == ".json":
+        return doc_from_plan(plan_from_json(_decode(data, p.name), p.name), source=str(p))
+    if suffix in (".md", ".markdown", ".txt", ""):
+        return parse_text(_decode(data, p.name), source=str(p))
+    raise PlanParseError(f"不支持的文件类型「{suffix}」：请提供 .md、.docx 或本工具导出的 .json")

@@ -1,0 +1,158 @@
+"""The validation report: every checklist item's verdict with a reason and a fix hint, a weighted score,
+per-section sub-scores and a severity summary. Pydantic, so JSON comes from model_dump_json; Markdown in Chinese.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .checklist import OVERALL, Checklist, Severity, load_checklist
+from .document import PlanDoc
+from .registry import Outcome
+from ..schema import SECTION_KEYS
+
+log = logging.getLogger(__name__)
+KIND_LABEL = {"plan": "本工具生成的方案", "markdown": "Markdown", "docx": "Word"}
+STATUS_LABEL = {"pass": "✅ 通过", "fail": "❌ 未通过", "na": "➖ 不适用"}
+
+
+class Finding(BaseModel):
+    id: str
+    section: str
+    section_title: str
+    description: str
+    severity: Severity
+    weight: float
+    status: Literal["pass", "fail", "na"]
+    reason: str = Field(description="what was found, quoted")
+    fix_hint: str
+    sections: list[str] = Field(default_factory=list, description="sections to redraft for this finding")
+
+
+class SectionScore(BaseModel):
+    section: str
+    title: str
+    score: float | None = Field(description="0-100; None when every item is not applicable")
+    passed: int
+    failed: int
+    na: int
+
+
+class Report(BaseModel):
+    source: str
+    title: str
+    kind: str
+    checklist_version: str
+    score: float = Field(ge=0, le=100)
+    items: list[Finding]
+    sections: list[SectionScore]
+    severity_summary: dict[str, int] = Field(description="failed items per severity")
+    open_questions: list[str] = Field(default_factory=list)
+    unmapped_headings: list[str] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Finding]:
+        return [i for i in self.items if i.status == "fail"]
+
+    def passes(self, threshold: float) -> bool:
+        """Good enough to stop repairing: at or above the threshold, with no critical item failing."""
+        return self.score >= threshold and not self.severity_summary.get("critical")
+
+    def item(self, item_id: str) -> Finding:
+        return next(i for i in self.items if i.id == item_id)
+
+    def failing_by_section(self) -> dict[str, list[str]]:
+        """Feedback lines per canonical section, for redrafting only the sections that fail."""
+        out: dict[str, list[str]] = {}
+        for f in self.failed:
+            targets = [s for s in (f.sections or [f.section]) if s in SECTION_KEYS]
+            for key in targets:
+                out.setdefault(key, []).append(f"【{f.id}】{f.description}：{f.reason}。修改建议：{f.fix_hint}")
+        return {k: out[k] for k in SECTION_KEYS if k in out}
+
+    def to_markdown(self) -> str:
+        sev = load_checklist().severity_labels
+        lines = [f"# 方案检查报告：{self.title}", "",
+                 f"- 来源：{self.source}（{KIND_LABEL.get(self.kind, self.kind)}）",
+                 f"- 总分：**{self.score:.1f} / 100**（检查清单版本 {self.checklist_version}）",
+                 "- 未通过：" + "，".join(f"{sev[k]} {n} 项" for k, n in self.severity_summary.items())
+                 + f"；通过 {sum(i.status == 'pass' for i in self.items)} 项，不适用 {sum(i.status == 'na' for i in self.items)} 项",
+                 ""]
+        if self.unmapped_headings:
+            lines += [f"> 未归入标准章节的标题：{'、'.join(self.unmapped_headings[:10])}", ""]
+        lines += ["## 各章节得分", "", "| 章节 | 得分 | 通过 | 未通过 | 不适用 |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {s.title} | {'—' if s.score is None else f'{s.score:.0f}'} | {s.passed} | {s.failed} | {s.na} |"
+                  for s in self.sections]
+        failed = sorted(self.failed, key=lambda f: ({"critical": 0, "major": 1, "minor": 2}[f.severity], f.id))
+        lines += ["", "## 需要修改的问题", ""]
+        if not failed:
+            lines.append("没有未通过的检查项。")
+        for f in failed:
+            lines += [f"- **[{sev[f.severity]}] {f.id} {f.section_title}｜{f.description}**",
+                      f"  - 发现：{f.reason}", f"  - 建议：{f.fix_hint}"]
+        if self.open_questions:
+            lines += ["", "## 方案中的待确认事项", ""] + [f"- {q}" for q in self.open_questions]
+        lines += ["", "## 全部检查项", "", "| 编号 | 章节 | 检查项 | 严重度 | 结果 | 说明 |", "| --- | --- | --- | --- | --- | --- |"]
+        for f in self.items:
+            reason = f.reason.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {f.id} | {f.section_title} | {f.description} | {sev[f.severity]} | {STATUS_LABEL[f.status]} | {reason} |")
+        return "\n".join(lines) + "\n"
+
+
+def _with_open_question(doc: PlanDoc, asks: list[str], outcome: Outcome) -> str:
+    if outcome.status != "fail" or not asks:
+        return outcome.reason
+    questions = [q for q in doc.all_open_questions if any(a in q for a in asks)][:2]
+    if not questions:
+        return outcome.reason
+    return outcome.reason + "（已列为待确认：" + "；".join(f"「{q}」" for q in questions) + "）"
+
+
+def build_report(doc: PlanDoc, checklist: Checklist | None = None) -> Report:
+    checklist = checklist or load_checklist()
+    from .registry import CHECKS
+
+    findings: list[Finding] = []
+    for spec in checklist.items:
+        try:
+            outcome = CHECKS[spec.check](doc, spec)
+        except Exception as exc:  # a check must never sink the whole report
+            log.exception("check %s failed on %s", spec.id, doc.source)
+            outcome = Outcome("na", f"检查出错，已跳过：{type(exc).__name__}: {exc}")
+        findings.append(Finding(
+            id=spec.id, section=spec.section, section_title=checklist.title(spec.section),
+            description=spec.description, severity=spec.severity, weight=spec.weight, status=outcome.status,
+            reason=_with_open_question(doc, spec.asks, outcome), fix_hint=spec.fix_hint,
+            sections=outcome.sections if outcome.status == "fail" else []))
+    return Report(source=doc.source, title=doc.title, kind=doc.kind, checklist_version=str(checklist.version),
+                  score=_score(findings), items=findings, sections=_section_scores(findings, checklist),
+                  severity_summary={s: sum(f.status == "fail" and f.severity == s for f in findings)
+                                    for s in ("critical", "major", "minor")},
+                  open_questions=doc.all_open_questions, unmapped_headings=doc.unmapped)
+
+
+def _score(findings: list[Finding]) -> float:
+    counted = [f for f in findings if f.status != "na"]
+    total = sum(f.weight for f in counted)
+    if not total:
+        return 0.0
+    return round(100 * sum(f.weight for f in counted if f.status == "pass") / total, 1)
+
+
+def _section_scores(findings: list[Finding], checklist: Checklist) -> list[SectionScore]:
+    out = []
+    for key in [OVERALL, *SECTION_KEYS]:
+        mine = [f for f in findings if f.section == key]
+        if not mine:
+            continue
+        counted = [f for f in mine if f.status != "na"]
+        total = sum(f.weight for f in counted)
+        out.append(SectionScore(
+            section=key, title=checklist.title(key),
+            score=round(100 * sum(f.weight for f in counted if f.status == "pass") / total, 1) if total else None,
+            passed=sum(f.status == "pass" for f in mine), failed=sum(f.status == "fail" for f in mine),
+            na=sum(f.status == "na" for f in mine)))
+    return out

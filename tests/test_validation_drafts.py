@@ -1,0 +1,53 @@
+"""Offline drafts are graded as they deserve: a rich request scores high, a sparse one lower, with the open
+questions that replace real content named as the reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.offline import draft_offline
+from assistant.request import build_request, load_request
+from assistant.cli.main import EXAMPLE
+from assistant.validation import validate_plan
+
+SPARSE = {"company": "星河科技", "region": "华南", "period": "2027年", "revenue_target": "800万"}
+
+
+@pytest.fixture(scope="module")
+def rich():
+    return validate_plan(draft_offline(load_request(EXAMPLE)))
+
+
+@pytest.fixture(scope="module")
+def sparse():
+    return validate_plan(draft_offline(build_request(SPARSE)))
+
+
+def test_a_rich_request_drafts_a_plan_that_scores_at_least_85(rich):
+    assert rich.score >= 85
+    assert rich.severity_summary["critical"] == 0
+    # what an offline draft cannot know is still reported honestly
+    assert {f.id for f in rich.failed} == {"MKT-02", "MKT-04", "CUS-01"}
+
+
+def test_a_sparse_request_scores_lower_and_the_open_questions_are_named(rich, sparse):
+    assert sparse.score < rich.score - 10
+    named = [f for f in sparse.failed if "已列为待确认" in f.reason]
+    assert {f.id for f in named} >= {"TGT-03", "TGT-04", "BRK-03", "BRK-04", "MKT-02", "MKT-04", "TEAM-01",
+                                     "CHN-01", "CUS-01", "GEN-06"}
+    assert "新客户开发数量目标" in sparse.item("TGT-03").reason
+    assert "上期/去年同期销售额" in sparse.item("TGT-04").reason
+
+
+def test_an_open_question_answers_the_competitor_item_but_not_the_analysis(sparse):
+    assert sparse.item("MKT-01").status == "pass"
+    assert "待确认" in sparse.item("MKT-01").reason
+    assert sparse.item("MKT-02").status == "fail"
+    assert "未列出具体竞争对手" in sparse.item("MKT-02").reason
+
+
+def test_a_sparse_draft_rests_on_defaults_and_says_so(sparse):
+    reason = sparse.item("GEN-06").reason
+    assert "采用默认或估算值" in reason and "赢单率" in reason and "平均客单价" in reason
+    assert sparse.item("BRK-03").status == "fail" and "平均分配" in sparse.item("BRK-03").reason
+    assert sparse.item("GEN-03").status == "fail" and "产品/服务（待确认）" in sparse.item("GEN-03").reason

@@ -1,0 +1,101 @@
+"""The repair loop: failing sections — and only those — are redrafted with the findings as feedback, until the
+score reaches the threshold or stops improving; the best version is kept and its score history recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.schema import ProgressEvent, SalesPlan
+from assistant.validation import offline_redraft, repair_plan, validate_plan
+from assistant.validation.parse import plan_from_json
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden(name: str) -> SalesPlan:
+    return plan_from_json((GOLDEN / f"{name}.json").read_text(encoding="utf-8"), name)
+
+
+def test_a_draft_with_broken_numbers_is_repaired_offline_to_a_higher_score():
+    broken = golden("inconsistent_numbers")
+    before = validate_plan(broken)
+    events: list[ProgressEvent] = []
+    repaired = repair_plan(broken, offline_redraft, rounds=2, threshold=99, progress=events.append)
+    after = validate_plan(repaired)
+
+    assert after.score > before.score
+    assert repaired.metadata.score_history[0] == before.score
+    assert repaired.metadata.score_history[-1] == after.score
+    # the numbers engine fixed every table it owns ...
+    assert {f.id for f in after.failed} == {"TGT-05", "ACT-02"}
+    # ... and what it cannot fix (prose growth rate, a hand-set deadline) became open questions of those sections
+    assert any("TGT-05" in q for q in repaired.sections.sales_targets.open_questions)
+    assert any("ACT-02" in q for q in repaired.sections.action_plan.open_questions)
+    fixed = set(before.failing_by_section())
+    assert {k for k, run in repaired.metadata.sections.items() if run.status == "repaired"} == fixed
+    assert {e.section for e in events} == fixed and {e.status for e in events} == {"repaired"}
+    assert broken.sections.target_breakdown.months[0].amount != repaired.sections.target_breakdown.months[0].amount
+
+
+def test_missing_sections_are_regenerated_offline():
+    plan = golden("missing_sections")
+    assert validate_plan(plan).score >= 85  # above the threshold, but missing critical sections: still repaired
+    repaired = repair_plan(plan, offline_redraft, rounds=2, threshold=85)
+    assert repaired.sections.swot and repaired.sections.budget and repaired.sections.risks
+    assert repaired.metadata.score_history[-1] == 100
+    assert repaired.metadata.score_history[0] < 90
+
+
+def test_only_failing_sections_are_redrafted_with_the_findings_as_feedback():
+    plan = golden("inconsistent_numbers")
+    expected = validate_plan(plan).failing_by_section()
+    calls: list[dict[str, list[str]]] = []
+
+    def redraft(p: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
+        calls.append(feedback)
+        return offline_redraft(p, feedback)
+
+    repair_plan(plan, redraft, rounds=1, threshold=100)
+    assert calls == [expected]
+    assert set(expected) == {"sales_targets", "target_breakdown", "funnel_capacity", "channel_plan", "action_plan",
+                             "budget"}
+    assert any("BRK-05" in line and "月度合计" in line and "修改建议" in line for line in expected["target_breakdown"])
+
+
+def test_a_redraft_that_makes_things_worse_is_discarded():
+    plan = golden("missing_sections")
+    score = validate_plan(plan).score
+
+    def worse(p: SalesPlan, feedback):
+        p.sections.action_plan = None
+        return p
+
+    result = repair_plan(plan, worse, rounds=3, threshold=99)
+    assert result.sections.action_plan is not None
+    assert result.metadata.score_history == [score]
+    assert any("保留上一版" in n for n in result.metadata.notes)
+
+
+def test_the_loop_stops_at_the_threshold_and_when_nothing_changes():
+    calls = []
+
+    def no_change(p: SalesPlan, feedback):
+        calls.append(1)
+        return p
+
+    plan = golden("inconsistent_numbers")
+    result = repair_plan(plan, no_change, rounds=5, threshold=99)
+    assert len(calls) == 1 and len(result.metadata.score_history) == 1
+
+    calls.clear()
+    complete = golden("complete_plan")
+    result = repair_plan(complete, no_change, rounds=5, threshold=85)
+    assert calls == [] and result.metadata.score_history == [100.0]
+
+
+def test_no_rounds_means_no_redraft():
+    def never(p, feedback):
+        raise AssertionError("redraft must not be called")
+
+    result = repair_plan(golden("missing_sections"), never, rounds=0, threshold=100)
+    assert len(result.metadata.score_history) == 1
