@@ -106,7 +106,7 @@ def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
     amt = lambda v: format_amount(v, unit)  # noqa: E731
     offer = req.product or req.industry or "主营产品与服务"
     growth = f"较上期{amt(fig.baseline_revenue)}增长{format_rate(fig.growth_rate)}" if fig.growth_rate is not None \
-        else "上期基数待确认"
+        else "上期销售额未提供，增长率暂不计算"
     cap = (f"现有团队产能约{amt(fig.team_capacity)}，缺口{amt(fig.capacity_gap)}，需增加{fig.headcount_gap}人"
            if fig.capacity_gap > 0 else f"现有团队产能约{amt(fig.team_capacity)}，可覆盖目标")
     return {
@@ -120,7 +120,7 @@ def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
         "expense_ratio": format_rate(fig.expense_ratio), "offer": offer, "industry_or_product": offer,
         "growth_text": growth, "capacity_text": cap,
         "new_customers_text": f"，新增客户{fig.new_customers}家" if fig.new_customers else "",
-        "channel_strategy": ("、".join(req.channels) + "协同覆盖") if req.channels else "以直销为主，渠道结构待确认",
+        "channel_strategy": ("、".join(req.channels) + "协同覆盖") if req.channels else "以直销为主，渠道结构按实际情况补充",
         "manager": f"{req.region}销售经理", "director": "销售总监",
         "competitor_text": f"（{'、'.join(req.competitors[:3])}）" if req.competitors else "",
     }
@@ -212,7 +212,7 @@ def _strategy(req, fig, t, ctx) -> SalesStrategy:
 
 
 def _channels(req, fig, t, ctx) -> ChannelPlan:
-    names = req.channels or ["直销（默认，渠道结构待确认）"]
+    names = req.channels or ["直销（默认）"]
     rows = [ChannelRow(channel=n, role="覆盖对应客户群并承接目标", target_share=round(1 / len(names), 4),
                        actions="制定渠道目标与考核，月度检查达成") for n in names]
     section = ChannelPlan(channels=rows, notes=["各渠道目标暂按平均分配，请按历史渠道占比调整"])
