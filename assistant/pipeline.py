@@ -6,7 +6,6 @@ Heavy libraries (LangChain, Chroma) are imported only on the LLM path.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 
@@ -16,7 +15,6 @@ from .planning import compute_figures
 from .request import PlanRequest
 from .schema import ProgressEvent, SalesPlan
 
-log = logging.getLogger(__name__)
 Progress = Callable[[ProgressEvent], None]
 
 
@@ -38,18 +36,15 @@ def draft_plan(
     if not use_llm:
         # 2a. offline drafter: deterministic, every section from request + figures + methodology guidance
         plan = draft_offline(request, figures, progress=progress)
-        redraft = None
     else:
         # 2b. retrieval + LLM chain, section by section, with offline fallback per section
-        from .drafting import draft_sections, redraft_sections
+        from .drafting import draft_sections
         from .retrieval import get_knowledge_base
 
         kb = get_knowledge_base(settings)
         kb.ensure_builtin()
         plan = draft_sections(request, figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache)
-
-        def redraft(p: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
-            return redraft_sections(p, feedback, settings=settings, kb=kb, progress=progress, use_cache=use_cache)
+    redraft = make_redraft(settings, progress=progress, use_cache=use_cache, offline=not use_llm)
 
     # 3. validate, and repair failing sections until the score reaches the threshold or stops improving
     plan = _validate_and_repair(plan, redraft, settings=settings, repair=repair, progress=progress)
@@ -57,15 +52,30 @@ def draft_plan(
     return plan
 
 
+def make_redraft(settings: Settings, *, progress: Progress | None = None, use_cache: bool = True,
+                 offline: bool | None = None):
+    """The function the repair loop calls to redraft failing sections: the LLM chain, or the offline fixer."""
+    if offline or not settings.llm_configured:
+        from .validation import offline_redraft
+
+        return offline_redraft
+    from .drafting import redraft_sections
+    from .retrieval import get_knowledge_base
+
+    kb = get_knowledge_base(settings)
+
+    def redraft(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
+        return redraft_sections(plan, feedback, settings=settings, kb=kb, progress=progress, use_cache=use_cache)
+
+    return redraft
+
+
 def _validate_and_repair(plan: SalesPlan, redraft, *, settings: Settings, repair: bool,
                          progress: Progress | None) -> SalesPlan:
-    try:
-        from .validation import offline_redraft, repair_plan, validate_plan
-    except ImportError:  # validator not installed in this build
-        log.warning("validation package unavailable; plan not scored")
-        return plan
+    from .validation import repair_plan, validate_plan
+
     if not repair:
         plan.metadata.score_history = [validate_plan(plan).score]
         return plan
-    return repair_plan(plan, redraft or offline_redraft, rounds=settings.repair_rounds,
-                       threshold=settings.repair_threshold, progress=progress)
+    return repair_plan(plan, redraft, rounds=settings.repair_rounds, threshold=settings.repair_threshold,
+                       progress=progress)

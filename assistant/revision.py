@@ -1,0 +1,260 @@
+"""Revise a drafted plan by a chat instruction, touching only the sections the instruction affects.
+
+    "把预算里线上投放提高到50%"  -> budget_split changes -> numbers engine recomputes -> budget redrafted
+    "目标改成1500万"             -> revenue_target changes -> every section whose numbers move is redrafted
+    "风险部分再具体一点"          -> risks redrafted with the instruction (LLM), nothing else touched
+
+Fact and number changes are read by the intake reader (one parser for what people write) plus a budget-share
+rule; the request is rebuilt and validated, Figures recomputed and re-applied to every section's tables, so all
+sections keep quoting the same numbers. Which sections a change affects is decided by the offline drafter itself:
+a section is affected when its offline version differs between the old and the new figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Settings
+from .intake import extract_fields, show
+from .offline import apply_figures, draft_section
+from .parsing import format_rate, parse_rate
+from .planning import allocate, compute_figures
+from .request import FIELD_LABELS, PlanRequest, RequestError, build_request
+from .schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, SalesPlan, SectionRun
+
+Progress = Callable[[ProgressEvent], None]
+
+# words that name a section (besides its own Chinese title); matched case-insensitively as substrings
+SECTION_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "executive_summary": ("摘要", "概述", "总结"),
+    "market_analysis": ("市场", "竞争", "对手", "竞品", "PEST", "五力"),
+    "swot": ("SWOT", "优势", "劣势", "威胁"),
+    "sales_targets": ("销售目标", "目标清单", "SMART"),
+    "target_breakdown": ("分解", "月度目标", "季度目标", "个人指标", "季节"),
+    "funnel_capacity": ("漏斗", "产能", "线索", "转化率"),
+    "customer_persona": ("画像", "客户需求", "目标客户", "决策链"),
+    "sales_strategy": ("策略", "4P", "打法", "销售流程"),
+    "channel_plan": ("渠道", "经销", "代理商"),
+    "team": ("团队", "人员", "招聘", "分工", "岗位"),
+    "action_plan": ("行动", "时间表", "里程碑", "排期"),
+    "budget": ("预算", "费用", "投放", "经费"),
+    "kpi_incentives": ("KPI", "考核", "激励", "提成", "奖金"),
+    "tracking_review": ("跟踪", "复盘", "周会", "预警", "例会"),
+    "risks": ("风险",),
+    "evaluation": ("评估", "持续改进"),
+}
+# an instruction about wording, not facts: list/text values the intake reader finds in it are ignored
+_PROSE = re.compile(r"具体|详细|详尽|细化|展开|丰富|充实|简洁|精简|简短|改写|重写|润色|专业|说服力|举例|例子|补充|多写|少写|"
+                    r"突出|强调|语气|通俗|口语|书面|部分|一点|一些")
+_FACT_FIELDS_IN_PROSE = {"revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total",
+                         "win_rate", "repurchase_rate", "sales_cycle_days", "new_customers", "team", "period",
+                         "stage_conversion", "seasonality"}
+_RATE = r"(\d+(?:\.\d+)?\s*[%％]|百分之[\d零一二两三四五六七八九十点.]+|[一二三四五六七八九\d](?:\.\d)?成)"
+_UP, _DOWN = "提高|提升|增加|上调|调高|加到|增至", "降低|减少|下调|调低|压缩|降到|减到|降至"
+_SHARE_RE = re.compile(rf"(?P<verb>{_UP}|{_DOWN}|调整|改|调|设|定|占)(?:到|为|成|至)?\s*{_RATE}")
+_DELTA_RE = re.compile(rf"(?P<verb>{_UP}|{_DOWN})\s*(?P<delta>\d+(?:\.\d+)?)\s*个?百分点")
+_ITEM_PREFIX = re.compile(r"^.*?(?:预算|费用|经费)(?:里面|当中|里|中|的|内)?")
+_ADD = re.compile(r"加上|增加|新增|补充|还有|再加")
+_ITEM_SUFFIX = re.compile(r"(?:的)?(?:占比|比例|比重|份额|预算|费用)?(?:的)?$")
+
+
+class RevisionError(ValueError):
+    """An instruction that cannot be applied; the message is Chinese and tells the user what to say instead."""
+
+
+@dataclass
+class Revision:
+    instruction: str
+    sections: list[str] = field(default_factory=list)  # sections the user named: redrafted with the instruction
+    changes: dict[str, Any] = field(default_factory=dict)  # request fields to change
+    notes: list[str] = field(default_factory=list)  # what was understood, in Chinese
+
+
+@dataclass
+class RevisionResult:
+    plan: SalesPlan
+    sections: list[str]  # every section redrafted
+    changed_fields: list[str]
+    unchanged: list[str]  # named sections the offline drafter could not rewrite
+    message: str
+
+
+def request_fields(request: PlanRequest) -> dict[str, Any]:
+    """A request in request-file form (what the intake reader and the UI form speak)."""
+    data = request.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["period"] = request.period.label
+    data["currency_unit"] = request.currency_unit
+    return data
+
+
+def named_sections(text: str) -> list[str]:
+    low = text.lower()
+    return [key for key in SECTION_KEYS
+            if SECTIONS[key].title in text or any(k.lower() in low for k in SECTION_KEYWORDS[key])]
+
+
+def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | None:
+    """'把预算里线上投放提高到50%' -> ({'budget_split': [...]}, note), or None when it is not about a budget line."""
+    m = _DELTA_RE.search(text) or _SHARE_RE.search(text)
+    if not m:
+        return None
+    head = re.sub(r"^(?:请|帮我|麻烦|把|将)+", "", text[:m.start()].strip())
+    in_budget = bool(re.search(r"预算|费用|经费|投放", head))
+    item = _ITEM_PREFIX.sub("", head, count=1).strip() or head
+    item = _ITEM_SUFFIX.sub("", item).strip(" ，,：:的")
+    lines = [(b.item, b.share) for b in plan.figures.budget_lines]
+    names = [n for n, _ in lines]
+    match = next((n for n in names if n == item or (item and n.split("（")[0] == item)), None)
+    if not (in_budget or match) or not 2 <= len(item) <= 20 or item.endswith("率"):
+        return None
+    current = dict(lines).get(match, 0.0) if match else 0.0
+    if m.re is _DELTA_RE:
+        sign = -1 if re.fullmatch(_DOWN, m.group("verb")) else 1
+        share = round(current + sign * float(m.group("delta")) / 100, 4)
+    else:
+        share = parse_rate(m.group(2).replace(" ", ""))
+    if not 0 < share <= 1:
+        raise RevisionError(f"预算科目「{item}」的占比需在0到100%之间，按您的说法会变成 {share:.0%}")
+    name = match or item
+    kept = [(n, s) for n, s in lines if n != name and s > 0] if share < 1 else []
+    pct = dict(zip([n for n, _ in kept], allocate(round((1 - share) * 100, 2), [s for _, s in kept]))) if kept else {}
+    split = [{"item": n, "share": share} if n == name else {"item": n, "share": round(pct[n] / 100, 4)}
+             for n in names if n == name or pct.get(n, 0) > 0]
+    if not match:
+        split.append({"item": name, "share": share})
+    if match:
+        note = f"预算科目「{name}」占比 {format_rate(current)} → {format_rate(share)}，其余科目按原比例调整，合计仍为100%"
+    else:
+        note = (f"预算中原来没有「{name}」科目：已新增该科目占 {format_rate(share)}，"
+                f"其余科目按原比例缩放到合计 {format_rate(1 - share)}")
+    return {"budget_split": split}, note
+
+
+def _fact_changes(text: str, request: PlanRequest) -> tuple[dict[str, Any], list[str]]:
+    before = request_fields(request)
+    result = extract_fields(text, previous=before)
+    prose = bool(_PROSE.search(text))
+    changes: dict[str, Any] = {}
+    notes: list[str] = []
+    unit = request.currency_unit
+    for key, value in result.fields.items():
+        if before.get(key) == value or (prose and key not in _FACT_FIELDS_IN_PROSE):
+            continue
+        if isinstance(value, list) and isinstance(before.get(key), list) and _ADD.search(text):
+            value = list(dict.fromkeys([*before[key], *value]))
+        changes[key] = value
+        old = before.get(key)
+        label = FIELD_LABELS.get(key, key)
+        notes.append(f"{label}：{show(key, old, unit)} → {show(key, value, unit)}" if old not in (None, "", [])
+                     else f"{label}：设为 {show(key, value, unit)}")
+    return changes, notes
+
+
+def interpret(instruction: str, plan: SalesPlan) -> Revision:
+    """What the instruction asks for: request changes and the sections it names. Raises RevisionError."""
+    text = (instruction or "").strip()
+    if not text:
+        raise RevisionError("修改要求是空的。可以这样说：「风险部分再具体一点」或「把预算里线上投放提高到50%」")
+    revision = Revision(instruction=text, sections=named_sections(text))
+    budget = _budget_change(text, plan)
+    if budget:
+        revision.changes, note = budget
+        revision.notes.append(note)
+    else:
+        revision.changes, revision.notes = _fact_changes(text, plan.request)
+    if not revision.changes and not revision.sections:
+        raise RevisionError(
+            "没看出要修改方案的哪一部分。可以这样说：「风险部分再具体一点」「把预算里线上投放提高到50%」"
+            "「目标改成1500万」「竞争对手加上嘉实多」；也可以说「撤销」回到上一版。")
+    return revision
+
+
+def affected_sections(old: tuple[PlanRequest, Figures], new: tuple[PlanRequest, Figures]) -> list[str]:
+    """Sections whose offline version changes between old and new request/figures, i.e. that quote what moved."""
+    return [key for key in SECTION_KEYS
+            if draft_section(key, *old).model_dump() != draft_section(key, *new).model_dump()]
+
+
+def _offline_title(request: PlanRequest, figures: Figures) -> str:
+    return f"{request.company}{request.region}{figures.period_label}销售工作方案"
+
+
+def _with_request(plan: SalesPlan, changes: dict[str, Any]) -> tuple[SalesPlan, list[str]]:
+    """A copy of the plan on the changed request: figures recomputed and re-applied to every section's tables."""
+    data = plan.request.model_dump(mode="json")
+    data.update(changes)
+    try:
+        request = build_request(data, None)
+    except RequestError as exc:
+        raise RevisionError("这个修改会让方案的输入不成立：\n" + "\n".join(f"- {p}" for p in exc.problems)) from None
+    figures = compute_figures(request)
+    affected = affected_sections((plan.request, plan.figures), (request, figures))
+    new = plan.model_copy(deep=True)
+    new.request, new.figures = request, figures
+    new.assumptions = figures.assumptions + [a for a in plan.assumptions if a not in plan.figures.assumptions]
+    extra_questions = [q for q in plan.open_questions if q not in plan.figures.open_questions]
+    new.open_questions = list(dict.fromkeys(figures.open_questions + extra_questions))
+    if plan.title == _offline_title(plan.request, plan.figures):
+        new.title = _offline_title(request, figures)
+    for key in SECTION_KEYS:
+        section = new.sections.get(key)
+        if section is not None:
+            apply_figures(key, section, request, figures)
+    return new, affected
+
+
+def apply_revision(plan: SalesPlan, revision: Revision, *, settings: Settings, offline: bool | None = None,
+                   progress: Progress | None = None) -> RevisionResult:
+    """Apply an interpreted revision; the input plan is never modified (it stays the undo version)."""
+    new, affected = _with_request(plan, revision.changes) if revision.changes else (plan.model_copy(deep=True), [])
+    targets = list(dict.fromkeys([*revision.sections, *affected]))
+    numbers_note = (f"方案输入已更新（{'；'.join(revision.notes)}），请按新的数字改写本节，数字以给定数据为准，不要自行计算"
+                    if revision.changes else "")
+    feedback = {key: [t for t in (revision.instruction if key in revision.sections else "",
+                                  numbers_note if key in affected else "") if t] for key in targets}
+    unchanged: list[str] = []
+    if settings.llm_configured and not offline:
+        from .drafting import redraft_sections
+        from .retrieval import get_knowledge_base
+
+        new = redraft_sections(new, feedback, settings=settings, kb=get_knowledge_base(settings), progress=progress)
+    else:
+        for key in targets:
+            before = plan.sections.get(key)
+            section = draft_section(key, new.request, new.figures)
+            if key in revision.sections and before is not None and section.model_dump(exclude={"open_questions"}) \
+                    == before.model_dump(exclude={"open_questions"}):
+                unchanged.append(key)
+                note = f"修改要求待落实：{revision.instruction}"
+                section.open_questions = list(dict.fromkeys([*before.open_questions, note]))
+            setattr(new.sections, key, section)
+            new.metadata.sections[key] = SectionRun(status="offline")
+            if progress:
+                progress(ProgressEvent(section=key, status="offline", detail=SECTIONS[key].title))
+    for key in targets:  # whoever redrafted, the tables quote the engine's figures
+        section = new.sections.get(key)
+        if section is not None:
+            apply_figures(key, section, new.request, new.figures)
+    return RevisionResult(plan=new, sections=targets, changed_fields=list(revision.changes), unchanged=unchanged,
+                          message=_message(revision, targets, unchanged))
+
+
+def _message(revision: Revision, targets: list[str], unchanged: list[str]) -> str:
+    parts = ["\n".join(f"- {n}" for n in revision.notes)] if revision.notes else []
+    rewritten = [SECTIONS[k].title for k in targets if k not in unchanged]
+    if rewritten:
+        parts.append(f"已更新的章节：{'、'.join(rewritten)}（其余章节保持不变）。")
+    if unchanged:
+        titles = "、".join(f"「{SECTIONS[k].title}」" for k in unchanged)
+        parts.append(f"离线起草器无法按文字要求改写{titles}：已把您的要求记入该节「待确认」。"
+                     "配置模型（PLAN_LLM_MODEL 和 PLAN_LLM_BASE_URL）后，同样的说法会由模型改写本节。")
+    parts.append("如不满意，可以说「撤销」回到上一版。")
+    return "\n\n".join(parts)
+
+
+def revise(plan: SalesPlan, instruction: str, *, settings: Settings, offline: bool | None = None,
+           progress: Progress | None = None) -> RevisionResult:
+    return apply_revision(plan, interpret(instruction, plan), settings=settings, offline=offline, progress=progress)

@@ -1,0 +1,129 @@
+"""Revising a plan by a sentence changes only the sections the sentence is about, and the numbers stay consistent."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.offline import draft_offline
+from assistant.request import load_request
+from assistant.revision import RevisionError, interpret, named_sections, revise
+from assistant.schema import SECTION_KEYS, SalesPlan
+from assistant.cli.main import EXAMPLE
+
+
+@pytest.fixture(scope="module")
+def plan() -> SalesPlan:
+    return draft_offline(load_request(EXAMPLE))
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+def changed_sections(old: SalesPlan, new: SalesPlan) -> list[str]:
+    return [k for k in SECTION_KEYS if old.sections.get(k) != new.sections.get(k)]
+
+
+def test_raising_online_ads_to_half_the_budget_changes_only_the_budget(plan, settings):
+    original = plan.model_copy(deep=True)
+    result = revise(plan, "把预算里线上投放提高到50%", settings=settings)
+    new = result.plan
+
+    assert changed_sections(plan, new) == ["budget"] == result.sections
+    lines = {line.item: line for line in new.sections.budget.lines}
+    assert lines["线上投放"].share == 0.5 and lines["线上投放"].amount == 75.0
+    assert round(sum(line.share for line in lines.values()), 6) == 1
+    assert round(sum(line.amount for line in lines.values()), 2) == new.sections.budget.total == 150.0
+    assert [(b.item, b.amount) for b in new.figures.budget_lines] == [(r.item, r.amount) for r in lines.values()]
+    assert "新增该科目占 50%" in result.message
+    assert plan == original, "the version before the revision is kept untouched for undo"
+
+
+def test_an_existing_budget_line_can_be_moved_by_percentage_points(plan, settings):
+    result = revise(plan, "获客预算提高10个百分点", settings=settings)
+    shares = {b.item.split("（")[0]: b.share for b in result.plan.figures.budget_lines}
+    assert shares["获客"] == 0.5
+    assert round(sum(shares.values()), 6) == 1
+    assert "40% → 50%" in result.message
+
+
+def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
+    result = revise(plan, "目标改成1500万", settings=settings)
+    new = result.plan
+    assert new.request.revenue_target == 1500 and new.figures.revenue_target == 1500
+    assert sum(m.amount for m in new.sections.target_breakdown.months) == pytest.approx(1500)
+    assert sum(r.quota for r in new.sections.target_breakdown.reps) == pytest.approx(1500)
+    assert "1,500万元" in new.sections.executive_summary.summary
+    assert {"executive_summary", "sales_targets", "target_breakdown", "funnel_capacity"} <= set(result.sections)
+    untouched = set(SECTION_KEYS) - set(result.sections)
+    assert "risks" in untouched
+    assert all(plan.sections.get(k) == new.sections.get(k) for k in untouched)
+    assert "1200万 → 1500万" in result.message
+
+
+def test_asking_for_more_detail_offline_touches_only_that_section_and_says_why_nothing_changed(plan, settings):
+    result = revise(plan, "风险部分再具体一点", settings=settings)
+    assert changed_sections(plan, result.plan) == ["risks"]
+    assert result.unchanged == ["risks"]
+    assert "修改要求待落实：风险部分再具体一点" in result.plan.sections.risks.open_questions
+    assert result.plan.sections.risks.risks == plan.sections.risks.risks
+    assert "离线起草器无法按文字要求改写「风险与应对」" in result.message
+
+
+def test_adding_a_competitor_keeps_the_ones_already_named(plan, settings):
+    result = revise(plan, "竞争对手加上嘉实多", settings=settings)
+    assert result.plan.request.competitors == ["壳牌", "美孚", "长城润滑油", "嘉实多"]
+    assert "market_analysis" in result.sections
+    assert any(c.name == "嘉实多" for c in result.plan.sections.market_analysis.competitors)
+
+
+def test_words_about_wording_are_not_read_as_new_facts(plan):
+    revision = interpret("竞争对手部分写详细些", plan)
+    assert revision.changes == {} and revision.sections == ["market_analysis"]
+
+
+@pytest.mark.parametrize("text, sections", [
+    ("风险部分再具体一点", ["risks"]),
+    ("KPI考核写得更可量化", ["kpi_incentives"]),
+    ("渠道规划补充经销商政策", ["channel_plan"]),
+    ("执行摘要更简洁", ["executive_summary"]),
+])
+def test_sections_are_found_by_their_title_or_everyday_words(text, sections):
+    assert named_sections(text) == sections
+
+
+@pytest.mark.parametrize("text, message", [
+    ("今天天气不错", "没看出要修改方案的哪一部分"),
+    ("", "修改要求是空的"),
+    ("把预算里线上投放提高到150%", "需在0到100%之间"),
+    ("预算总额改成5000万", "预算总额大于销售额目标"),
+])
+def test_an_instruction_that_cannot_be_applied_gets_a_chinese_explanation(plan, settings, text, message):
+    with pytest.raises(RevisionError, match=message):
+        revise(plan, text, settings=settings)
+
+
+def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redrafting(plan, tmp_path, monkeypatch):
+    import assistant.drafting as drafting
+    import assistant.retrieval as retrieval
+
+    calls = []
+
+    def fake_redraft(p, feedback, *, settings, kb, progress=None, use_cache=True, llm=None):
+        calls.append(feedback)
+        return p
+
+    monkeypatch.setattr(drafting, "redraft_sections", fake_redraft)
+    monkeypatch.setattr(retrieval, "get_knowledge_base", lambda settings: object())
+    settings = Settings(data_dir=tmp_path, llm_model="m", llm_base_url="http://127.0.0.1:9/v1")
+
+    revise(plan, "风险部分再具体一点", settings=settings)
+    result = revise(plan, "把预算里线上投放提高到50%", settings=settings)
+
+    assert calls[0] == {"risks": ["风险部分再具体一点"]}
+    assert list(calls[1]) == ["budget"]
+    assert calls[1]["budget"][0] == "把预算里线上投放提高到50%"
+    assert "线上投放" in calls[1]["budget"][1] and "不要自行计算" in calls[1]["budget"][1]
+    assert [b.amount for b in result.plan.sections.budget.lines] == [b.amount for b in result.plan.figures.budget_lines]
