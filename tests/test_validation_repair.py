@@ -29,8 +29,8 @@ def test_a_draft_with_broken_numbers_is_repaired_offline_to_a_higher_score():
     # the numbers engine fixed every table it owns ...
     assert {f.id for f in after.failed} == {"TGT-05", "ACT-02"}
     # ... and what it cannot fix (prose growth rate, a hand-set deadline) became open questions of those sections
-    assert any("TGT-05" in q for q in repaired.sections.sales_targets.open_questions)
-    assert any("ACT-02" in q for q in repaired.sections.action_plan.open_questions)
+    assert any("增长率与目标、基数一致" in q for q in repaired.sections.sales_targets.open_questions)
+    assert any("行动时间节点都在计划周期内" in q for q in repaired.sections.action_plan.open_questions)
     fixed = set(before.failing_by_section())
     assert {k for k, run in repaired.metadata.sections.items() if run.status == "repaired"} == fixed
     assert {e.section for e in events} == fixed and {e.status for e in events} == {"repaired"}

@@ -53,8 +53,10 @@ def repair_plan(plan: SalesPlan, redraft: Redraft, *, rounds: int, threshold: fl
             break
         for key, lines in feedback.items():
             run = candidate.metadata.sections.setdefault(key, SectionRun())
-            run.status = "repaired"
             run.errors = lines[:5]
+            if not improved or candidate.sections.get(key) == best.sections.get(key):
+                continue  # only a section that changed and raised the score counts as repaired
+            run.status = "repaired"
             if progress:
                 progress(ProgressEvent(section=key, status="repaired",
                                        detail=f"第{n}轮修复：{len(lines)}项问题，评分{report.score:.1f}→{new.score:.1f}"))
@@ -102,7 +104,7 @@ def offline_redraft(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPla
             section = plan.sections.get(key) if key in keys else None
             if section is None:
                 continue
-            question = f"{finding.fix_hint}（检查项{finding.id}“{finding.description}”未通过）"
+            question = f"{finding.fix_hint}（未满足：{finding.description}）"
             if question not in section.open_questions:
                 section.open_questions.append(question)
     return plan
