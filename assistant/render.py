@@ -195,25 +195,29 @@ def to_docx_bytes(plan: SalesPlan) -> bytes:
     _cjk_fonts(doc)
     doc.core_properties.title = plan.title
     bullet_id, grid_id = doc.styles["List Bullet"].style_id, doc.styles["Table Grid"].style_id
+    heading_ids = {1: doc.styles["Title"].style_id, 2: doc.styles["Heading 1"].style_id}
     for b in plan_blocks(plan):
         if b.kind == "heading":
-            doc.add_heading(b.text, level=0 if b.level == 1 else b.level - 1)
+            para = doc.add_paragraph()
+            para._p.style = heading_ids.get(b.level, heading_ids[2])  # by id: lookups by name are slow
+            para.add_run(b.text)
         elif b.kind == "paragraph":
             _add_runs(doc.add_paragraph(), b.text.removeprefix("> "))
         elif b.kind == "bullets":
             for item in b.items:
                 para = doc.add_paragraph()
-                para._p.style = bullet_id  # by id: python-docx's lookup by name is slow
+                para._p.style = bullet_id
                 _add_runs(para, item)
         else:
-            table = doc.add_table(rows=1, cols=len(b.header))
+            table = doc.add_table(rows=len(b.rows) + 1, cols=len(b.header))  # full size: add_row is slow
             table._tbl.tblStyle_val = grid_id
-            for cell, text in zip(table.rows[0].cells, b.header):
-                cell.text = ""
-                cell.paragraphs[0].add_run(text).bold = True
-            for row in b.rows:
-                for cell, text in zip(table.add_row().cells, row):
-                    cell.text = text
+            cells = table._cells
+            width = len(b.header)
+            for i, text in enumerate(b.header):
+                cells[i].paragraphs[0].add_run(text).bold = True
+            for r, row in enumerate(b.rows, start=1):
+                for c, text in enumerate(row):
+                    cells[r * width + c].paragraphs[0].add_run(text)
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
