@@ -125,14 +125,15 @@ def _extract(session: Session, text: str) -> IntakeResult:
     if session.settings.llm_configured:
         from .extraction import extract
 
-        return extract(text, session.settings, previous=session.fields)
-    return extract_fields(text, previous=session.fields)
+        return extract(text, session.settings, previous=session.fields, unknown=session.draft.unknown)
+    return extract_fields(text, previous=session.fields, unknown=session.draft.unknown)
 
 
 def intake(session: Session, text: str) -> None:
     before = dict(session.fields)
     result = _extract(session, text)
     session.draft.fields = result.fields
+    session.draft.unknown = list(result.unknown)
     unit = str(result.fields.get("currency_unit") or "万元")
     heard = [f"{FIELD_LABELS.get(k, k)}：{show(k, v, unit)}" for k, v in result.fields.items()
              if before.get(k) != v and k != "currency_unit"]
@@ -140,7 +141,7 @@ def intake(session: Session, text: str) -> None:
     if heard:
         parts.append("已记录（右侧「需求表单」可修改）：\n" + "\n".join(f"- {h}" for h in heard))
     parts += [f"注意：{n}" for n in result.notes]
-    questions = next_questions(result.fields, k=2)
+    questions = next_questions(result.fields, k=2, unknown=result.unknown)
     if result.missing:
         parts.append("还需要确认：\n" + "\n".join(f"- {q}" for q in questions))
         parts.append("（也可以说「先按默认生成」：缺的信息会列为假设和待确认事项。）")

@@ -44,6 +44,7 @@ class Draft(BaseModel):
     created_at: datetime = Field(default_factory=datetime.now)
     updated_at: datetime = Field(default_factory=datetime.now)
     fields: dict[str, Any] = Field(default_factory=dict)
+    unknown: list[str] = Field(default_factory=list, description="fields the user said they don't know yet")
     chat: list[dict[str, str]] = Field(default_factory=list)
     versions: list[PlanVersion] = Field(default_factory=list)
 

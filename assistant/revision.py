@@ -46,18 +46,11 @@ SECTION_KEYWORDS: dict[str, tuple[str, ...]] = {
     "risks": ("风险",),
     "evaluation": ("评估", "持续改进"),
 }
-# an instruction about wording, not facts: list/text values the intake reader finds in it are ignored
-_PROSE = re.compile(r"具体|详细|详尽|细化|展开|丰富|充实|简洁|精简|简短|改写|重写|润色|专业|说服力|举例|例子|补充|多写|少写|"
-                    r"突出|强调|语气|通俗|口语|书面|部分|一点|一些")
-_FACT_FIELDS_IN_PROSE = {"revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total",
-                         "win_rate", "repurchase_rate", "sales_cycle_days", "new_customers", "team", "period",
-                         "stage_conversion", "seasonality"}
 _RATE = r"(\d+(?:\.\d+)?\s*[%％]|百分之[\d零一二两三四五六七八九十点.]+|[一二三四五六七八九\d](?:\.\d)?成)"
 _UP, _DOWN = "提高|提升|增加|上调|调高|加到|增至", "降低|减少|下调|调低|压缩|降到|减到|降至"
 _SHARE_RE = re.compile(rf"(?P<verb>{_UP}|{_DOWN}|调整|改|调|设|定|占)(?:到|为|成|至)?\s*{_RATE}")
 _DELTA_RE = re.compile(rf"(?P<verb>{_UP}|{_DOWN})\s*(?P<delta>\d+(?:\.\d+)?)\s*个?百分点")
 _ITEM_PREFIX = re.compile(r"^.*?(?:预算|费用|经费)(?:里面|当中|里|中|的|内)?")
-_ADD = re.compile(r"加上|增加|新增|补充|还有|再加")
 _ITEM_SUFFIX = re.compile(r"(?:的)?(?:占比|比例|比重|份额|预算|费用)?(?:的)?$")
 
 
@@ -136,15 +129,12 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
 def _fact_changes(text: str, request: PlanRequest) -> tuple[dict[str, Any], list[str]]:
     before = request_fields(request)
     result = extract_fields(text, previous=before)
-    prose = bool(_PROSE.search(text))
     changes: dict[str, Any] = {}
     notes: list[str] = []
     unit = request.currency_unit
     for key, value in result.fields.items():
-        if before.get(key) == value or (prose and key not in _FACT_FIELDS_IN_PROSE):
+        if before.get(key) == value:  # the intake reader ignores wording requests and merges "加上…" itself
             continue
-        if isinstance(value, list) and isinstance(before.get(key), list) and _ADD.search(text):
-            value = list(dict.fromkeys([*before[key], *value]))
         changes[key] = value
         old = before.get(key)
         label = FIELD_LABELS.get(key, key)

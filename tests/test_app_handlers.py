@@ -290,3 +290,14 @@ def test_the_knowledge_panel_reports_each_upload_and_finds_what_was_added(settin
     assert "已删除" in kb.kb_remove(settings, removable[0])
     assert "不能单独删除" in kb.kb_remove(settings, "knowledge/smart_goals_and_breakdown.md")
     assert "请输入要检索的内容" in kb.kb_search(settings, "  ", None, 3)
+
+
+def test_a_fact_the_user_does_not_know_yet_is_not_asked_again_and_survives_a_reload(session, settings):
+    first = say(session, "公司叫华东润滑油，明年江苏要做到1200万，6个销售")
+    asked = lambda reply: [line for line in reply.splitlines() if line.startswith("- ")]  # noqa: E731
+    assert any("预算" in q for q in asked(first))
+    second = say(session, "预算还没定")
+    assert "先不追问" in second
+    assert not any("预算" in q for q in asked(second))
+    reopened = DraftStore.for_settings(settings).load(session.draft.id)
+    assert "budget_total" in reopened.unknown

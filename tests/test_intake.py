@@ -13,8 +13,8 @@ from assistant.request import build_request
 TODAY = date(2026, 11, 23)
 
 
-def read(text: str, previous: dict | None = None) -> IntakeResult:
-    return extract_fields(text, previous, today=TODAY)
+def read(text: str, previous: dict | None = None, unknown: list[str] | None = None) -> IntakeResult:
+    return extract_fields(text, previous, today=TODAY, unknown=unknown)
 
 
 def test_the_first_message_of_a_lubricant_manager():
@@ -228,3 +228,96 @@ def test_long_runs_that_could_make_patterns_backtrack_are_read_in_one_pass(text)
     result = extract_fields(text, today=TODAY)
     print(f"{text[:6]}… ({len(text)} chars): {time.perf_counter() - started:.3f}s")
     assert isinstance(result, IntakeResult)
+
+
+# ---------------------------------------------------------------- reported by the UI engineer
+
+SO_FAR = {"company": "华东润滑科技有限公司", "region": "江苏", "period": "2027年全年", "revenue_target": 1200,
+          "competitors": ["壳牌", "美孚"], "team": [{"role": "销售代表", "count": 6}]}
+
+
+@pytest.mark.parametrize("text, field, value", [
+    ("公司名称改为华东化工", "company", "华东化工"),
+    ("公司名称改成华东化工有限公司", "company", "华东化工有限公司"),
+    ("公司改名为华东化工", "company", "华东化工"),
+    ("公司叫华东化工", "company", "华东化工"),
+    ("区域改成浙江", "region", "浙江"),
+    ("区域改成西部大区", "region", "西部"),
+])
+def test_a_manager_correcting_a_name_gets_the_name_not_the_verb(text, field, value):
+    r = read(text, SO_FAR)
+    assert r.fields[field] == value
+    assert any(f"替换了之前的 {SO_FAR[field]}" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("text", ["竞争对手部分写详细些", "渠道部分再具体一点", "销售策略部分再具体一点，突出华东市场",
+                                  "市场分析里加上竞品的价格对比"])
+def test_asking_for_better_wording_changes_no_names_or_lists(text):
+    r = read(text, {**SO_FAR, "channels": ["直销"]})
+    assert r.fields == {**SO_FAR, "channels": ["直销"]}
+
+
+def test_raising_the_collection_rate_in_the_kpis_sets_the_collection_target_not_the_revenue_target():
+    r = read("把KPI里的回款率目标提高到95%", {**SO_FAR, "baseline_revenue": 1000})
+    assert r.fields["revenue_target"] == 1200
+    assert r.fields["collection_target"] == 1140
+    assert "回款目标按销售额目标×回款率95%算得1140万" in r.notes
+
+
+def test_a_collection_rate_without_a_target_is_not_used_and_says_why():
+    r = read("把KPI里的回款率目标提高到95%", {"region": "江苏"})
+    assert r.fields == {"region": "江苏"}
+    assert any("回款率95%需要先知道销售额目标" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("text", ["目标提高到95%", "目标是95%"])
+def test_a_percentage_is_never_read_as_a_revenue_amount(text):
+    assert read(text, SO_FAR).fields["revenue_target"] == 1200
+
+
+@pytest.mark.parametrize("text", ["销售增加到8人", "销售团队扩到8个人"])
+def test_growing_the_team_to_a_size_replaces_the_headcount_with_a_note(text):
+    r = read(text, SO_FAR)
+    assert r.fields["team"] == [{"role": "销售代表", "count": 8}]
+    assert "新说的团队（销售代表8人）替换了之前的 销售代表6人" in r.notes
+
+
+@pytest.mark.parametrize("text", ["竞争对手加上嘉实多", "再加一个竞争对手嘉实多", "竞争对手增加嘉实多"])
+def test_adding_a_competitor_keeps_the_ones_already_named(text):
+    assert read(text, SO_FAR).fields["competitors"] == ["壳牌", "美孚", "嘉实多"]
+
+
+def test_naming_the_competitors_again_replaces_the_list():
+    r = read("竞争对手是A、B", SO_FAR)
+    assert r.fields["competitors"] == ["A", "B"]
+    assert any("替换了之前的 壳牌、美孚" in n for n in r.notes)
+
+
+def test_what_the_manager_does_not_know_yet_is_not_asked_again_and_stays_an_open_question():
+    from assistant.planning import compute_figures
+
+    start = {k: v for k, v in SO_FAR.items() if k != "competitors"}
+    first = read("预算还没定", start)
+    assert first.unknown == ["budget_total"] and "budget_total" not in first.fields
+    assert any("预算总额暂未确定" in n for n in first.notes)
+    second = read("竞争对手不清楚", first.fields, unknown=first.unknown)
+    assert second.unknown == ["budget_total", "competitors"] and "competitors" not in second.fields
+    asked = next_questions(second.fields, k=2, unknown=second.unknown)
+    assert asked == ["平均客单价和历史赢单率大概是多少？", "主营什么产品或服务，属于哪个行业？"]
+    assert "销售费用预算总额" in compute_figures(build_request(second.fields)).open_questions
+    later = read("预算150万", second.fields, unknown=second.unknown)
+    assert later.fields["budget_total"] == 150 and later.unknown == ["competitors"]
+
+
+def test_saying_a_known_fact_is_unknown_keeps_the_recorded_value_and_says_so():
+    r = read("竞争对手不清楚", SO_FAR)
+    assert r.fields["competitors"] == ["壳牌", "美孚"] and r.unknown == []
+    assert any("仍按此起草" in n for n in r.notes)
+
+
+def test_amounts_in_chinese_numerals_go_through_the_one_amount_parser():
+    from assistant.intake import amount_of
+    from assistant.parsing import parse_amount
+
+    assert amount_of is parse_amount
+    assert read("明年目标一亿二千万").fields["revenue_target"] == 12000
