@@ -8,10 +8,19 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .parsing import normalise_unit, parse_amount, parse_period, parse_rate
 
@@ -68,22 +77,20 @@ class Period(BaseModel):
         return self
 
 
+def _in_unit_interval(v: float) -> float:
+    if not 0 < v <= 1:
+        raise ValueError(f"必须在0到100%之间（不含0），收到 {v:.0%}")
+    return v
+
+
+# a rate as people write it ("65%", "0.65", 65, "三成"), stored as a fraction in (0, 1]
+Rate = Annotated[float, BeforeValidator(parse_rate), AfterValidator(_in_unit_interval)]
+
+
 class StageRate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
-    rate: float
-
-    @field_validator("rate", mode="before")
-    @classmethod
-    def _rate(cls, v: Any) -> float:
-        return parse_rate(v)
-
-    @field_validator("rate")
-    @classmethod
-    def _range(cls, v: float) -> float:
-        if not 0 < v <= 1:
-            raise ValueError(f"转化率必须在0到100%之间（不含0），收到 {v:.0%}")
-        return v
+    rate: Rate
 
 
 class TeamRole(BaseModel):
@@ -100,19 +107,7 @@ class TeamRole(BaseModel):
 class BudgetShare(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item: str = Field(min_length=1)
-    share: float
-
-    @field_validator("share", mode="before")
-    @classmethod
-    def _rate(cls, v: Any) -> float:
-        return parse_rate(v)
-
-    @field_validator("share")
-    @classmethod
-    def _range(cls, v: float) -> float:
-        if not 0 < v <= 1:
-            raise ValueError(f"占比必须在0到100%之间，收到 {v:.0%}")
-        return v
+    share: Rate
 
 
 def _as_list(v: Any) -> list[str]:
@@ -140,9 +135,9 @@ class PlanRequest(BaseModel):
     baseline_revenue: float | None = None
     collection_target: float | None = None
     new_customers: int | None = Field(default=None, ge=0)
-    repurchase_rate: float | None = None
+    repurchase_rate: Rate | None = None
     avg_deal_size: float | None = None
-    win_rate: float | None = None
+    win_rate: Rate | None = None
     stage_conversion: list[StageRate] = Field(default_factory=list)
     sales_cycle_days: int | None = Field(default=None, gt=0, le=1500)
     team: list[TeamRole] = Field(default_factory=list)
@@ -180,15 +175,8 @@ class PlanRequest(BaseModel):
 
     @field_validator("win_rate", "repurchase_rate", mode="before")
     @classmethod
-    def _rate(cls, v: Any) -> Any:
-        return None if v is None or v == "" else parse_rate(v)
-
-    @field_validator("win_rate", "repurchase_rate")
-    @classmethod
-    def _rate_range(cls, v: float | None) -> float | None:
-        if v is not None and not 0 < v <= 1:
-            raise ValueError(f"必须在0到100%之间（不含0），收到 {v:.0%}")
-        return v
+    def _blank_rate(cls, v: Any) -> Any:
+        return None if v == "" else v
 
     @field_validator("channels", "competitors", mode="before")
     @classmethod
