@@ -1,0 +1,475 @@
+"""The LLM drafting chain: each section retrieved, prompted, drafted with structured output, checked, re-asked,
+and — when it still fails — replaced by the offline drafter's section, marked as a fallback with the reason.
+
+    plan = draft_sections(request, figures, settings=settings, kb=kb, progress=print)
+    plan = redraft_sections(plan, {"swot": ["优势与劣势重复"]}, settings=settings, kb=kb)
+
+Per section: retrieval query (prompts manifest) -> top-k chunks numbered [S1].. -> messages (shared system block
+first: rules + request + figures + section map; then the section's instructions and sources) -> StructuredLLM ->
+checks (Chinese, required items, dates in the period, amounts quoted from the figures, citations) ->
+offline.apply_figures (the model never owns a number). Independent sections run concurrently; 执行摘要 last.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from . import offline
+from .config import Settings
+from .llm import AnswerError, StructuredLLM, Usage
+from .parsing import parse_amount
+from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, request_block, sanitize,
+                      section_schema, sources_block)
+from .request import PlanRequest
+from .schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, Reference, SalesPlan, SectionBase, SectionRun
+
+Progress = Callable[[ProgressEvent], None]
+SUMMARY = "executive_summary"
+BREAKER_FAILURES = 2  # consecutive "endpoint unavailable" sections before the rest go straight to the fallback
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_CITE = re.compile(r"\[?\b[Ss](\d{1,2})\b\]?")
+_INLINE_CITE = re.compile(r"\s*[\[［(（]\s*[Ss]\d{1,2}(?:\s*[,，、]\s*[Ss]?\d{1,2})*\s*[\]］)）]")
+_AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(亿元|万元|亿|万|元)")
+_DATE = re.compile(r"(20\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2})日?)?")
+
+
+def _t2s() -> Callable[[str], str]:
+    try:
+        import opencc
+
+        return opencc.OpenCC("t2s").convert
+    except Exception:  # noqa: BLE001 — conversion is a nicety; checks still insist on Chinese
+        return lambda s: s
+
+
+class _Chain:
+    """One plan's drafting context: shared prompt prefix, model, knowledge base, progress and circuit breaker."""
+
+    def __init__(self, request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
+                 progress: Progress | None, use_cache: bool, llm: BaseChatModel | None):
+        self.request, self.figures, self.settings, self.kb = request, figures, settings, kb
+        self.use_cache = use_cache
+        self.prompts: PromptSet = load_prompts(settings.prompts_dir, settings.prompt_version)
+        self.llm = StructuredLLM(settings, model=llm, use_cache=use_cache)
+        self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
+                                          unit=figures.unit, section_map=self.prompts.section_map())
+        self.allowed_amounts = _amounts(self.system, figures.unit)
+        self._progress, self._lock = progress, threading.Lock()
+        self._failures, self.breaker_reason, self.cached_calls = 0, None, 0
+        self.chunks: dict[str, dict[str, Any]] = {}  # chunk id -> chunk, for references
+        self.to_simplified = _t2s()
+
+    # -- progress and breaker (called from worker threads)
+    def emit(self, key: str, status: str, detail: str = "") -> None:
+        if self._progress:
+            with self._lock:
+                self._progress(ProgressEvent(section=key, status=status, detail=detail or SECTIONS[key].title))
+
+    def _record(self, unavailable: bool, reason: str | None) -> None:
+        with self._lock:
+            self._failures = self._failures + 1 if unavailable else 0
+            if self._failures >= BREAKER_FAILURES and not self.breaker_reason:
+                self.breaker_reason = reason
+
+    # -- one section
+    def retrieve(self, key: str, run: SectionRun) -> list[Any]:
+        spec = self.prompts.sections[key]
+        query = f"{spec.query} {self.request.industry or ''} {self.request.product or ''}".strip()
+        try:
+            chunks = list(self.kb.search(query, k=int(self.prompts.param("k", 3)), section=key)) if self.kb else []
+        except Exception as exc:  # noqa: BLE001 — a broken index must not stop the draft
+            run.errors.append(f"检索失败（{type(exc).__name__}），本节无参考资料")
+            return []
+        with self._lock:
+            for c in chunks:
+                self.chunks[c.id] = c
+        return chunks
+
+    def messages(self, key: str, chunks: list[Any], feedback: list[str] | None = None,
+                 previous: str = "", digest: str = "") -> list:
+        p = self.prompts
+        fb = p.render("feedback", items="\n".join(f"- {sanitize(x)}" for x in feedback), previous=previous or "（无）") \
+            if feedback and "feedback" in p.texts else ""
+        ctx = p.render("context", digest=digest) if digest and "context" in p.texts else ""
+        user = p.render("user", title=SECTIONS[key].title, instructions=p.section_text(key), feedback=fb,
+                        sources=sources_block(chunks, int(p.param("max_chunk_chars", 220))), context=ctx)
+        return [SystemMessage(content=self.system), HumanMessage(content=re.sub(r"\n{3,}", "\n\n", user))]
+
+    def draft(self, key: str, *, feedback: list[str] | None = None, previous: str = "", digest: str = "",
+              repairing: bool = False) -> tuple[SectionBase | None, SectionRun]:
+        """Draft one section. Returns (section or None when the caller should keep/replace it, run record)."""
+        started = time.perf_counter()
+        run = SectionRun(status="fallback")
+        self.emit(key, "started")
+        if self.breaker_reason:
+            run.fallback_reason = f"模型服务不可用（{self.breaker_reason}），本节未调用模型"
+            return self._finish(key, None, run, started, repairing)
+        chunks = self.retrieve(key, run)
+        schema = section_schema(self.prompts, key)
+        outcome = self.llm.structured(
+            self.messages(key, chunks, feedback, previous, digest), name=key, schema=schema,
+            build=lambda data: self.build(key, data, chunks),
+            reask=lambda problems: self.prompts.render("reask", title=SECTIONS[key].title,
+                                                       errors="\n".join(f"- {x}" for x in problems)),
+            format_instructions=self.prompts.render("json_format", schema=_compact_json(schema)),
+            max_tokens=self.prompts.sections[key].max_tokens or int(self.prompts.param("max_tokens", 700)),
+            use_cache=self.use_cache,
+            on_event=lambda status, detail: self.emit(key, "retried", detail) if status == "retried" else None)
+        self._record(outcome.unavailable, outcome.failure)
+        u = outcome.usage
+        run.method, run.attempts, run.errors = outcome.method, outcome.attempts, run.errors + outcome.errors
+        run.tokens_in, run.tokens_out, run.cost = u.tokens_in, u.tokens_out, u.cost
+        with self._lock:
+            self.cached_calls += u.cached_calls
+        section = None
+        if outcome.ok:
+            section, run.dropped_citations = outcome.value
+            run.status = "repaired" if repairing else ("retried" if outcome.reasks else "done")
+        else:
+            run.fallback_reason = outcome.failure
+        return self._finish(key, section, run, started, repairing)
+
+    def _finish(self, key: str, section: SectionBase | None, run: SectionRun, started: float,
+                repairing: bool) -> tuple[SectionBase | None, SectionRun]:
+        if section is None and not repairing:
+            section = offline.draft_section(key, self.request, self.figures)
+        run.latency_s = round(time.perf_counter() - started, 3)
+        if run.status == "fallback":
+            kept = "重写失败，保留原稿：" if repairing else ""
+            self.emit(key, "fallback", f"{SECTIONS[key].title}：{kept}{run.fallback_reason}")
+        else:  # "done" also after re-asks (the retried events came before); "repaired" for a redraft
+            self.emit(key, "repaired" if run.status == "repaired" else "done",
+                      f"{SECTIONS[key].title}（{run.attempts}次调用）")
+        return section, run
+
+    # -- the model's JSON -> a checked section
+    def build(self, key: str, data: dict[str, Any], chunks: list[Any]) -> tuple[SectionBase, int]:
+        spec, model = self.prompts.sections[key], SECTIONS[key].model
+        data = _map_strings(data, self.to_simplified)
+        ids, dropped = _citations(data, chunks)
+        data = _map_strings(data, lambda s: _INLINE_CITE.sub("", s).strip())
+        data = _shares_as_fractions(data)
+        answer = data  # what the model wrote; engine-owned fields come from the offline skeleton
+        omitted = [p for p in [*self.prompts.param("omit", []), *spec.omit] if "." not in p]
+        if omitted:
+            skeleton = offline.draft_section(key, self.request, self.figures).model_dump(include=set(omitted))
+            data = {**{k: v for k, v in skeleton.items() if k not in COMMON_FIELDS}, **data}
+        section = model.model_validate(data)
+        problems = self.check(key, answer, section)
+        if problems:
+            raise AnswerError(problems)
+        section = offline.apply_figures(key, section, self.request, self.figures)
+        section.citations = ids
+        return section, dropped
+
+    def check(self, key: str, data: dict[str, Any], section: SectionBase) -> list[str]:
+        spec = self.prompts.sections[key]
+        props = section_schema(self.prompts, key)["properties"]
+        title = lambda f: props.get(f, {}).get("title", f)  # noqa: E731
+        problems = []
+        for f in spec.required:
+            value = getattr(section, f, None)
+            if value in (None, "", []):
+                problems.append(f"「{title(f)}」（{f}）不能为空")
+            elif isinstance(value, list) and len(value) < spec.min_items.get(f, 1):
+                problems.append(f"「{title(f)}」（{f}）至少要写{spec.min_items[f]}条，现在只有{len(value)}条")
+        strings = [(path, s) for path, s in _strings(data) if path[0] != "citations"]
+        cjk = sum(len(_CJK.findall(s)) for _, s in strings)
+        latin = sum(len(_LATIN.findall(s)) for _, s in strings)
+        if latin and cjk / (cjk + latin) < float(self.prompts.param("min_chinese_share", 0.6)):
+            problems.append("内容主要是英文，请全部改用简体中文")
+        else:
+            bad = [s for _, s in strings if _placeholder(s)]
+            if bad:
+                problems.append("这些内容不是完整的中文或是占位符，请改成具体的中文句子："
+                                + "、".join(f"“{b[:20]}”" for b in dict.fromkeys(bad)) if len(bad) < 5 else
+                                f"有{len(bad)}处内容是占位符、表格片段或不完整的中文，请每条都写成具体的中文句子")
+        short = [s for f, v in data.items() if f not in COMMON_FIELDS and isinstance(v, list)
+                 for s in v if isinstance(s, str) and len(_CJK.findall(s)) < 4]
+        if short:
+            problems.append("这些条目太短，请每条写成一句完整的话（至少4个汉字）：" + "、".join(f"“{x[:20]}”" for x in short[:4]))
+        seen: dict[str, int] = {}  # prose only: table cells such as owners and deadlines repeat legitimately
+        for f, v in data.items():
+            for s in ([v] if isinstance(v, str) else v if isinstance(v, list) and f not in COMMON_FIELDS else []):
+                if isinstance(s, str) and len(s) >= 4:
+                    seen[s] = seen.get(s, 0) + 1
+        repeated = [s for s, n in seen.items() if n > 1]
+        if repeated:
+            problems.append("这些内容重复出现，请每条写不同的内容：" + "、".join(f"“{x[:20]}”" for x in repeated[:3]))
+        start, end = self.figures.period_start, self.figures.period_end
+        for path, value in _dates(section):
+            if not start <= value <= end:
+                problems.append(f"{path}的日期{value:%Y-%m-%d}不在计划周期（{start:%Y-%m-%d}至{end:%Y-%m-%d}）内")
+        foreign = [m for m in _amount_mentions(strings, self.figures.unit) if not _known(m[1], self.allowed_amounts)]
+        if foreign:
+            problems.append("这些金额不在测算数据中，请只照抄测算数据里的金额：" + "、".join(t for t, _ in foreign[:4]))
+        rows = getattr(section, "channels", None)
+        if key == "channel_plan" and rows and any(r.target_share for r in rows):
+            total = sum(r.target_share or 0 for r in rows)
+            if abs(total - 1) > 0.01:
+                problems.append(f"各渠道目标占比（target_share）合计应为1，现在是{total:g}")
+        return problems
+
+
+# ---------------------------------------------------------------- helpers on the model's JSON
+
+
+_PLACEHOLDER = re.compile(r"\.{3}|…|\||^[xX]{2,}$|XXX|待填|此处")
+
+
+def _placeholder(s: str) -> bool:
+    """Not real Chinese content: Latin-only, a stray letter next to a few characters ("机会 O"), an ellipsis,
+    a copied table row, or an "XXX" placeholder."""
+    cjk, latin = len(_CJK.findall(s)), len(_LATIN.findall(s))
+    return bool(_PLACEHOLDER.search(s)) or (0 < latin <= 2 and cjk <= 2) or latin > 2 * cjk
+
+
+def _strings(node: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _strings(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _strings(v, (*path, i))
+
+
+def _map_strings(node: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(node, str):
+        return fn(node)
+    if isinstance(node, dict):
+        return {k: _map_strings(v, fn) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_map_strings(v, fn) for v in node]
+    return node
+
+
+def _citations(data: dict[str, Any], chunks: list[Any]) -> tuple[list[str], int]:
+    """Chunk ids the section cites (S-numbers in `citations` and inline); unknown ones are dropped and counted."""
+    by_id = {c.id: c for c in chunks}
+    marks = [str(x) for x in data.get("citations") or [] if isinstance(x, (str, int))]
+    marks += [m.group(0) for p, s in _strings(data) if p[0] != "citations" for m in _INLINE_CITE.finditer(s)]
+    ids, dropped = [], 0
+    for mark in marks:
+        mark = mark.strip()
+        found = [mark] if mark in by_id else [
+            chunks[int(n) - 1].id if 1 <= int(n) <= len(chunks) else None
+            for n in (re.findall(r"\d{1,2}", mark) if _CITE.search(mark) or mark.isdigit() else [None])
+            if n is not None] or [None]
+        for cid in found:
+            if cid is None:
+                dropped += 1
+            elif cid not in ids:
+                ids.append(cid)
+    return ids, dropped
+
+
+def _shares_as_fractions(data: dict[str, Any]) -> dict[str, Any]:
+    """Channel shares written as percentages (50, 30, 20) become fractions; anything else is left to the check."""
+    rows = data.get("channels")
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        shares = [r.get("target_share") for r in rows]
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in shares) \
+                and abs(sum(shares) - 100) <= 1:
+            data = {**data, "channels": [{**r, "target_share": round(r["target_share"] / 100, 4)} for r in rows]}
+    return data
+
+
+def _dates(section: SectionBase) -> Iterable[tuple[str, date]]:
+    """Dates a section commits to: typed deadlines, and YYYY-MM(-DD) written into deadline-like text fields."""
+    for field_name, value in section:
+        rows = value if isinstance(value, list) else [value]
+        for i, row in enumerate(rows):
+            if not hasattr(row, "model_fields"):
+                continue
+            for name in ("deadline", "by_month"):
+                v = getattr(row, name, None)
+                label = f"「{SECTIONS_FIELD_TITLE.get(field_name, field_name)}」第{i + 1}项"
+                if isinstance(v, date):
+                    yield label, v
+                elif isinstance(v, str) and (m := _DATE.search(v)):
+                    try:
+                        yield label, date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
+                    except ValueError:
+                        continue
+
+
+SECTIONS_FIELD_TITLE = {name: f.title or name for spec in SECTIONS.values()
+                        for name, f in spec.model.model_fields.items()}
+
+
+def _amounts(text: str, unit: str) -> set[float]:
+    return {v for _, v in _amount_mentions([((), text)], unit)}
+
+
+def _amount_mentions(strings: list[tuple[tuple, str]], unit: str) -> list[tuple[str, float]]:
+    found = []
+    for _, s in strings:
+        for m in _AMOUNT.finditer(s):
+            try:
+                found.append((m.group(0), round(parse_amount(m.group(1).replace(",", "") + m.group(2), unit), 2)))
+            except ValueError:
+                continue
+    return found
+
+
+def _known(value: float, allowed: set[float]) -> bool:
+    return any(abs(value - a) <= max(0.01, abs(a) * 0.005) for a in allowed)
+
+
+def _compact_json(schema: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+
+
+def _digest(plan_sections: dict[str, SectionBase], exclude: set[str], limit: int) -> str:
+    """A short "what the other sections say": per section its first sentence-ish text, bounded in size."""
+    lines = []
+    for key in SECTION_KEYS:
+        section = plan_sections.get(key)
+        if key in exclude or section is None:
+            continue
+        data = section.model_dump(mode="json", exclude=set(COMMON_FIELDS))
+        texts = [s for _, s in _strings(data) if _CJK.search(s)][:2]
+        if texts:
+            lines.append(f"- {SECTIONS[key].title}：" + "；".join(t[:50] for t in texts))
+    text = "\n".join(lines)
+    return text[:limit]
+
+
+# ---------------------------------------------------------------- the plan
+
+
+def _run_all(chain: _Chain, keys: list[str], work: Callable[[str], tuple]) -> dict[str, tuple]:
+    """Independent sections concurrently (bounded); the first runs alone while auto mode learns the method."""
+    results: dict[str, tuple] = {}
+    todo = list(keys)
+    if todo and chain.llm.needs_discovery():
+        first = todo.pop(0)
+        results[first] = work(first)
+    with ThreadPoolExecutor(max_workers=max(1, chain.settings.llm_concurrency)) as pool:
+        for key, result in zip(todo, pool.map(work, todo)):
+            results[key] = result
+    return results
+
+
+def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], started: float) -> SalesPlan:
+    """References from what sections cite; totals, notes and model facts into the metadata."""
+    known: dict[str, Reference] = {r.id: r for r in plan.references}
+    for key in SECTION_KEYS:
+        known.update({r.id: r for r in offline.methodology_refs(key)})
+    for cid, c in chain.chunks.items():
+        known[cid] = Reference(id=cid, source=c.source, title=c.title, excerpt=sanitize(c.text)[:120])
+    refs: dict[str, Reference] = {}
+    for _, section in plan.sections.items():
+        for cid in section.citations if section else []:
+            if cid in known:
+                refs.setdefault(cid, known[cid])
+    plan.references = list(refs.values())
+    meta = plan.metadata
+    meta.sections.update(runs)
+    meta.drafter, meta.model = "llm", chain.settings.llm_model or chain.llm.id
+    meta.base_url_host = chain.llm.id.rsplit("@", 1)[-1] if chain.settings.llm_configured else None
+    meta.prompt_version = chain.prompts.version
+    total = Usage()
+    for r in meta.sections.values():
+        total.add(Usage(tokens_in=r.tokens_in, tokens_out=r.tokens_out, cost=r.cost))
+    meta.tokens_in, meta.tokens_out, meta.cost = total.tokens_in, total.tokens_out, total.cost
+    meta.latency_s = round(meta.latency_s + time.perf_counter() - started, 3)
+    notes = [n for n in meta.notes if not n.startswith(("本方案由", "由大模型", "回退", "缓存", "丢弃", "重写失败"))]
+    methods = sorted({r.method for r in meta.sections.values() if r.method})
+    notes.insert(0, f"由大模型 {chain.settings.model_label() if chain.settings.llm_configured else chain.llm.id} 起草"
+                    f"（提示词 {chain.prompts.version}" + (f"，结构化方式 {'/'.join(methods)}）" if methods else "）"))
+    fell = [SECTIONS[k].title for k, r in meta.sections.items() if r.status == "fallback"]
+    if fell:
+        notes.append(f"回退：{len(fell)} 个章节由离线起草器兜底生成：{'、'.join(fell)}")
+    offline_keys = [SECTIONS[k].title for k, r in meta.sections.items() if r.status == "offline"]
+    if offline_keys:
+        notes.append(f"本方案由离线起草器生成的章节：{'、'.join(offline_keys)}")
+    if chain.cached_calls:
+        notes.append(f"缓存：{chain.cached_calls} 次模型调用直接使用了磁盘缓存")
+    dropped = sum(r.dropped_citations for r in meta.sections.values())
+    if dropped:
+        notes.append(f"丢弃：{dropped} 个引用不在检索结果中，已删除")
+    meta.notes = notes + [n for n in meta.notes if n.startswith("重写失败")]
+    return plan
+
+
+def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
+                   progress: Progress | None = None, use_cache: bool = True, sections: list[str] | None = None,
+                   llm: BaseChatModel | None = None) -> SalesPlan:
+    """Draft a plan with the LLM chain. `sections` limits which sections use the model (the rest are drafted
+    offline); `llm` injects a chat model (tests). Without a configured or injected model: the offline drafter."""
+    started = time.perf_counter()
+    plan = offline.draft_offline(request, figures)
+    if llm is None and not settings.llm_configured:
+        plan.metadata.notes.append("未配置大模型，使用离线起草器")
+        return plan
+    chain = _Chain(request, figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache, llm=llm)
+    keys = [k for k in SECTION_KEYS if sections is None or k in sections]
+    for key in keys:
+        chain.emit(key, "waiting")
+    body = [k for k in keys if k != SUMMARY]
+    results = _run_all(chain, body, lambda key: chain.draft(key))
+    runs = {key: run for key, (_, run) in results.items()}
+    for key, (section, _) in results.items():
+        setattr(plan.sections, key, section)
+    if SUMMARY in keys:
+        current = {spec.key: sec for spec, sec in plan.sections.items()}
+        digest = _digest(current, {SUMMARY}, int(chain.prompts.param("digest_chars", 700)))
+        section, runs[SUMMARY] = chain.draft(SUMMARY, digest=digest)
+        plan.sections.executive_summary = section
+    return _assemble(plan, chain, runs, started)
+
+
+def redraft_sections(plan: SalesPlan, feedback: dict[str, list[str]], *, settings: Settings, kb: Any,
+                     progress: Progress | None = None, use_cache: bool = True,
+                     llm: BaseChatModel | None = None) -> SalesPlan:
+    """Redraft the sections named in `feedback` (validator findings fed to the model). A section whose redraft
+    fails keeps its previous text (never made worse); the failure is recorded in its run and the plan notes."""
+    started = time.perf_counter()
+    plan = plan.model_copy(deep=True)
+    keys = [k for k in SECTION_KEYS if feedback.get(k)]
+    if not keys or (llm is None and not settings.llm_configured):
+        return plan
+    chain = _Chain(plan.request, plan.figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache,
+                   llm=llm)
+    limit = int(chain.prompts.param("digest_chars", 700))
+    current = {spec.key: sec for spec, sec in plan.sections.items()}
+    runs: dict[str, SectionRun] = {}
+
+    def work(key: str) -> tuple:
+        previous = _digest({key: current[key]}, set(), 300) if current.get(key) else ""
+        digest = _digest(current, {key}, limit) if key == SUMMARY else ""
+        return chain.draft(key, feedback=feedback[key], previous=previous, digest=digest, repairing=True)
+
+    results = _run_all(chain, [k for k in keys if k != SUMMARY], work)
+    for key, (section, _) in results.items():
+        current[key] = section or current[key]
+    if SUMMARY in keys:
+        results[SUMMARY] = work(SUMMARY)
+    for key, (section, run) in results.items():
+        old = plan.metadata.sections.get(key, SectionRun())
+        run.tokens_in, run.tokens_out = run.tokens_in + old.tokens_in, run.tokens_out + old.tokens_out
+        run.cost, run.attempts = round(run.cost + old.cost, 6), run.attempts + old.attempts
+        if section is None:
+            plan.metadata.notes.append(f"重写失败：「{SECTIONS[key].title}」保留原稿（{run.fallback_reason}）")
+            run.status, run.method = old.status, old.method or run.method
+            run.fallback_reason = old.fallback_reason
+        else:
+            setattr(plan.sections, key, section)
+        runs[key] = run
+    return _assemble(plan, chain, runs, started)

@@ -1,0 +1,142 @@
+"""Recorded model answers for evals: the chain's own response cache (assistant.llm.ResponseCache — same key of
+model, messages, parameters and method, same file format), salted with the repeat index so repeats stay
+independent samples, stored per prompt version under evals/recordings/<version>/.
+
+Modes: record (answer from the recording, else call the model and record), replay (recording or fail loudly —
+never a network call), live (the user's normal cache). The cache also keeps, per draft, the recorded tokens and
+model latency of every answer it served, so a replayed run reports recorded latency, not replay time.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..files import atomic_write
+from ..llm import ResponseCache
+
+INDEX = "MANIFEST.yaml"
+
+
+class ReplayMiss(BaseException):
+    """A model call with no recording in replay mode. A BaseException on purpose: the drafting chain catches
+    Exception to fall back to the offline drafter per section, and a missing recording must never be silently
+    replaced by a fallback."""
+
+
+def record_command(versions: list[str], sections: list[str] | None, repeats: dict[str, int], cases_dir: str | None,
+                   only_cases: list[str] | None = None, reask: int | None = None) -> str:
+    """The exact command that records the missing answers against the shared local model."""
+    parts = ["../shared/tools/local-llm start && eval \"$(../shared/tools/local-llm env)\" &&",
+             ".venv/bin/planassist eval run --mode record"]
+    parts += [f"--prompts {v}" for v in versions]
+    if sections:
+        parts.append(f"--sections {','.join(sections)}")
+    parts += [f"--repeats {v}={n}" for v, n in repeats.items() if v in versions and n != 1]
+    if reask is not None:
+        parts.append(f"--reask {reask}")
+    if cases_dir:
+        parts.append(f"--cases {cases_dir}")
+    parts += [f"--case {c}" for c in only_cases or []]
+    return " ".join(parts)
+
+
+class DraftTally:
+    """What the cache served or recorded for one draft."""
+
+    def __init__(self) -> None:
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.latency_s = 0.0
+        self.live_calls = 0
+        self.replayed = 0
+
+    def add(self, value: dict[str, Any], live: bool) -> None:
+        usage = value.get("usage") or {}
+        self.tokens_in += int(usage.get("input_tokens", 0))
+        self.tokens_out += int(usage.get("output_tokens", 0))
+        self.latency_s += float(value.get("latency_s", 0.0))
+        self.live_calls += int(live)
+        self.replayed += int(not live)
+
+
+class RecordingCache(ResponseCache):
+    """A ResponseCache whose keys carry the repeat index and which can refuse to miss (replay)."""
+
+    def __init__(self, folder: Path, *, mode: str, repeat: int = 0, record_hint: str = ""):
+        super().__init__(folder)
+        self.mode = mode
+        self.repeat = repeat
+        self.record_hint = record_hint
+        self.tally = DraftTally()
+        self.misses: list[str] = []
+        self.live_total = 0  # live calls over the cache's life (the tally is per draft)
+        self.used: set[str] = set()  # recordings this cache served or wrote (the rest are stale)
+        self._started: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def salted(self, key: str) -> str:
+        return ResponseCache.key({"call": key, "repeat": self.repeat})
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        salted = self.salted(key)
+        value = super().get(salted)
+        with self._lock:
+            if value is not None:
+                self.tally.add(value, live=False)
+                self.used.add(salted)
+                return value
+            if self.mode == "replay":
+                self.misses.append(salted)
+                raise ReplayMiss(f"回放模式下缺少录制的模型回答（{self.folder.name}/{salted[:12]}…）。"
+                                 f"提示词、用例或参数与录制时不同。请重新录制：\n{self.record_hint}")
+        self.begin(key)
+        return None
+
+    def begin(self, key: str) -> None:
+        """A live call for `key` starts now (its latency is recorded with the answer)."""
+        with self._lock:
+            self._started[self.salted(key)] = time.perf_counter()
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        salted = self.salted(key)
+        with self._lock:
+            started = self._started.pop(salted, None)
+            value = {**value, "repeat": self.repeat, "recorded_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                     "latency_s": round(time.perf_counter() - started, 3) if started else 0.0}
+            self.tally.add(value, live=True)
+            self.live_total += 1
+            self.used.add(salted)
+        super().put(salted, value)
+
+    def new_draft(self, repeat: int) -> DraftTally:
+        """Start counting a new draft (the runner drafts one plan at a time)."""
+        with self._lock:
+            self.repeat = repeat
+            self.tally = DraftTally()
+            return self.tally
+
+
+def has_recordings(folder: Path) -> bool:
+    return Path(folder).is_dir() and any(Path(folder).glob("*.json"))
+
+
+def write_index(folder: Path, info: dict[str, Any]) -> None:
+    """What was recorded, with what (read by people and by the CI gate's error message)."""
+    files = sorted(Path(folder).glob("*.json"))
+    seconds = 0.0
+    for p in files:
+        try:
+            seconds += float(json.loads(p.read_text(encoding="utf-8")).get("latency_s", 0.0))
+        except (OSError, ValueError):
+            continue
+    import yaml
+
+    atomic_write(Path(folder) / INDEX, yaml.safe_dump({**info, "answers": len(files), "server_seconds": round(seconds, 1)},
+                                                      allow_unicode=True, sort_keys=True))

@@ -1,0 +1,194 @@
+"""What `planassist eval run` and `planassist eval compare` do, without the command-line shell."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from ..config import PROJECT_ROOT, Settings
+from .compare import Comparison, GateConfig, compare, summarise
+from .records import RunData, load_run
+from .recording import has_recordings, record_command, write_index
+from .report import comparison_markdown, write_report
+from .runner import HarnessError, Progress, RunOptions, run_eval, validator_scorer
+
+
+
+def baseline_path(settings: Settings) -> Path:
+    """The one blessed baseline the CI gate compares with (written only by `eval compare --bless`)."""
+    return Path(settings.evals_dir) / "baselines" / "baseline.json"
+
+DEFAULT_METHOD = "function_calling"  # local-qwen rejects json_schema; tool calling is what it does best
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def check_versions(settings: Settings, versions: list[str]) -> None:
+    """Every prompt version must load completely (all section templates) before any model call."""
+    from ..prompts import PromptError, load_prompts
+
+    problems = []
+    for v in versions:
+        try:
+            load_prompts(settings.prompts_dir, v)
+        except PromptError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise HarnessError("提示词版本不可用，未调用任何模型：\n" + "\n".join(f"- {p}" for p in problems))
+
+
+def resolve_mode(options: RunOptions, settings: Settings) -> str:
+    mode = options.mode
+    if mode == "auto":  # a configured model records what is missing; without one, replay (or say what to record)
+        mode = "record" if settings.llm_configured else "replay"
+    if mode in ("live", "record") and not settings.llm_configured:
+        raise HarnessError("未配置模型（PLAN_LLM_BASE_URL / PLAN_LLM_MODEL），无法录制或在线评测；"
+                           "可用 --mode replay 回放已录制的回答，或 --mode offline 只评测离线起草器")
+    if mode == "replay":
+        missing = [v for v in options.versions if not has_recordings(options.recordings / v)]
+        if missing:
+            raise HarnessError(f"提示词版本 {', '.join(missing)} 没有录制的模型回答（{_rel(options.recordings)}/）。"
+                               "用本地模型录制：\n" + hint(options, missing, settings.llm_reask_attempts))
+    return mode
+
+
+def hint(options: RunOptions, versions: list[str], reask: int | None = None) -> str:
+    return record_command(versions, options.sections, {v: options.repeats_for(v) for v in versions},
+                          _rel(options.cases_dir), options.only_cases, reask)
+
+
+def eval_settings(settings: Settings, *, model: str | None, method: str | None, mode: str) -> Settings:
+    update: dict = {}
+    if model:
+        update["llm_model"] = model
+    chosen = method or (settings.llm_structured_method if settings.llm_structured_method != "auto" else DEFAULT_METHOD)
+    update["llm_structured_method"] = chosen
+    if mode in ("record", "live"):
+        # one call at a time: the recorded latency is the model's, not time spent queueing behind a sibling call
+        update.update(llm_concurrency=1, llm_timeout=max(settings.llm_timeout, 300.0))
+    return settings.model_copy(update=update)
+
+
+def make_judge(settings: Settings, judge_model: str, options: RunOptions, mode: str):
+    from ..llm import make_chat_model
+    from .judge import Judge
+    from .recording import RecordingCache
+
+    folder = options.recordings / f"judge-{judge_model}" if mode in ("record", "replay") else \
+        Path(settings.data_dir) / "cache" / "eval" / f"judge-{judge_model}"
+    cache = RecordingCache(folder, mode="replay" if mode == "replay" else "record",
+                           record_hint=hint(options, options.versions, settings.llm_reask_attempts)
+                           + f" --judge {judge_model}")
+    # max_tokens also as the classic field: llama.cpp-style servers ignore langchain-openai's max_completion_tokens
+    model = None if mode == "replay" else make_chat_model(settings, model=judge_model, temperature=0.0,
+                                                          max_tokens=600, extra_body={"max_tokens": 600})
+    return Judge(model, judge_model, cache=cache)
+
+
+def run(options: RunOptions, settings: Settings, *, model: str | None = None, method: str | None = None,
+        progress: Progress | None = None, drafter=None, scorer=None) -> tuple[RunData, Path, list[Comparison]]:
+    """The whole `eval run`: checks, draft/score every job, compare the first version with each other one,
+    write the report. `drafter`/`scorer` are injectable for tests."""
+    check_versions(settings, options.versions)
+    mode = options.mode if drafter is not None else resolve_mode(options, settings)
+    settings = eval_settings(settings, model=model, method=method, mode=mode)
+    judge = make_judge(settings, options.judge, options, mode) if options.judge else None
+    if drafter is None:
+        from ..offline import draft_offline
+
+        if mode == "offline":
+            drafter = lambda request, version, repeat: draft_offline(request)  # noqa: E731
+        else:
+            from .chain import ChainDrafter
+
+            drafter = ChainDrafter(settings, mode=mode, recordings=options.recordings,
+                                   llm_sections=options.llm_sections(), repair=options.repair,
+                                   record_hint=lambda v: hint(options, [v], settings.llm_reask_attempts))
+    if scorer is None:
+        try:
+            scorer = validator_scorer()
+        except ImportError:
+            scorer = None
+            if progress:
+                progress("[提示] 校验器不可用，只用用例断言打分")
+    basis = _recorded_basis(options) if mode in ("record", "live") else None
+    run_data, folder = run_eval(options, settings, drafter=drafter, scorer=scorer, mode=mode,
+                                model=None if mode == "offline" else settings.llm_model, progress=progress,
+                                judge=judge, estimate_basis=basis, live_calls=getattr(drafter, "live_calls", None))
+    if mode == "record":
+        for v in options.versions:
+            write_index(options.recordings / v, {
+                "version": v, "prompt_hash": next(x.hash for x in run_data.manifest.versions if x.name == v),
+                "model": settings.llm_model, "method": settings.llm_structured_method,
+                "sections": run_data.manifest.llm_sections, "repeats": options.repeats_for(v),
+                "cases_hash": run_data.manifest.cases_hash, "updated_at": datetime.now().isoformat(timespec="seconds")})
+    comparisons = [compare(run_data, options.versions[0], run_data, v) for v in options.versions[1:]]
+    summaries = [summarise(run_data, v) for v in options.versions]
+    write_report(folder, run_data, summaries, comparisons)
+    return run_data, folder, comparisons
+
+
+def _recorded_basis(options: RunOptions) -> tuple[float, float, float] | None:
+    """Average tokens and seconds per call from what is already recorded (a better estimate than a guess)."""
+    import json
+
+    tin = tout = secs = n = 0.0
+    for v in options.versions:
+        for p in list((options.recordings / v).glob("*.json"))[:400] if (options.recordings / v).is_dir() else []:
+            try:
+                data = json.loads(p.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            usage = data.get("usage") or {}
+            if "latency_s" in data and usage:
+                tin, tout = tin + usage.get("input_tokens", 0), tout + usage.get("output_tokens", 0)
+                secs, n = secs + data["latency_s"], n + 1
+    return (tin / n, tout / n, secs / n) if n else None
+
+
+def resolve_run(arg: str, settings: Settings) -> RunData:
+    reports_dir = Path(settings.evals_dir) / "reports"
+    if arg == "baseline":
+        return load_run(baseline_path(settings))
+    path = Path(arg)
+    if path.exists():
+        return load_run(path)
+    if (reports_dir / arg).exists():
+        return load_run(reports_dir / arg)
+    raise FileNotFoundError(f"找不到评测运行：{arg}（可用运行目录、run.json、运行编号，或 baseline 表示已认可的基线）")
+
+
+def compare_runs(run_a: RunData, run_b: RunData, *, version_a: str | None, versions_b: list[str] | None,
+                 cfg: GateConfig) -> list[Comparison]:
+    va = version_a or run_a.versions()[0]
+    vbs = versions_b or run_b.versions()
+    return [compare(run_a, va, run_b, vb, cfg) for vb in vbs]
+
+
+def write_comparison(comparisons: list[Comparison], run_b: RunData, reports_dir: Path) -> tuple[Path, str]:
+    first = comparisons[0]
+    folder = reports_dir / f"compare-{datetime.now():%Y%m%d-%H%M%S}-{first.a.version}-vs-" \
+                           f"{'-'.join(c.b.version for c in comparisons)}"
+    md = "\n".join(comparison_markdown(c) for c in comparisons)
+    write_report(folder, run_b, [c.b for c in comparisons], comparisons, markdown=md)
+    return folder, md
+
+
+def bless(run: RunData, version: str, path: Path) -> Path:
+    """The only writer of the baseline: one version of one run, as the new blessed reference."""
+    if version not in run.versions():
+        raise ValueError(f"运行 {run.manifest.run_id} 中没有版本 {version}")
+    manifest = run.manifest.model_copy(update={
+        "versions": [v for v in run.manifest.versions if v.name == version],
+        "repeats": {version: run.manifest.repeats.get(version, 1)}})
+    baseline = RunData(manifest=manifest, items=run.items, drafts=[d for d in run.drafts if d.version == version],
+                       case_errors=run.case_errors)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from ..files import atomic_write
+
+    return atomic_write(path, baseline.model_dump_json(indent=1))

@@ -1,0 +1,145 @@
+"""A run end to end on the real chain with a scripted chat model: record, then replay with no model at all; repeats
+are separate recordings; an interrupted run resumes; a prompt version missing a template is refused before any
+call; a missing recording fails loudly with the command that records it; the budget check stops an expensive run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.evals.chain import ChainDrafter
+from assistant.evals.runner import HarnessError, RunOptions
+from assistant.evals.service import run as run_eval
+from assistant.planning import compute_figures
+from assistant.prompts import load_prompts
+
+sys.path.insert(0, str(Path(__file__).parent))
+from llm_fakes import ScriptedChatModel, good_args, section_of, tool_answer  # noqa: E402
+
+CASES = ["b2b-lubricant-jiangsu-year", "saas-crm-east-quarter"]
+
+
+@pytest.fixture(scope="module")
+def shared_data(tmp_path_factory):
+    """One data folder for the module: the eval's knowledge base is built once (it only holds knowledge/)."""
+    return tmp_path_factory.mktemp("eval-data")
+
+
+@pytest.fixture()
+def workspace(tmp_path, shared_data):
+    prompts = tmp_path / "prompts"
+    shutil.copytree(PROJECT_ROOT / "prompts" / "v1", prompts / "v1")
+    shutil.copytree(PROJECT_ROOT / "prompts" / "v1", prompts / "v1b")
+    settings = Settings(data_dir=shared_data, prompts_dir=prompts, llm_model="local-qwen",
+                        llm_structured_method="function_calling")
+    options = RunOptions(versions=["v1", "v1b"], only_cases=CASES, sections=["risks"],
+                         recordings=tmp_path / "recordings", reports_dir=tmp_path / "reports", mode="record",
+                         repeats={"v1": 2})
+    return settings, options
+
+
+def _scripted(settings: Settings, requests: dict, calls: list):
+    """A model that answers each section with the offline drafter's text in the model's JSON shape."""
+
+    def responder(messages, kwargs):
+        key = section_of(messages)
+        system = str(messages[0].content)
+        req = next(r for company, r in requests.items() if company in system)
+        calls.append(key)
+        prompts = load_prompts(settings.prompts_dir, "v1")
+        return tool_answer(key, good_args(key, req, compute_figures(req), prompts), tokens_in=1000, tokens_out=200)
+
+    return lambda repeat: ScriptedChatModel(responder=responder)
+
+
+def _drafter(settings, options, mode, inner_factory=None):
+    return ChainDrafter(settings, mode=mode, recordings=options.recordings, llm_sections=options.llm_sections(),
+                        repair=False, record_hint=lambda v: f"record {v}", inner_factory=inner_factory)
+
+
+def _requests():
+    from assistant.evals.cases import load_cases
+
+    cases, _ = load_cases(PROJECT_ROOT / "evals" / "cases", CASES)
+    return {c.request.company: c.request for c in cases}
+
+
+def test_record_then_replay_without_a_model_gives_the_same_run(workspace):
+    settings, options = workspace
+    calls: list[str] = []
+    recorder = _drafter(settings, options, "record", _scripted(settings, _requests(), calls))
+    recorded, folder, comparisons = run_eval(options.model_copy(update={"run_id": "rec"}), settings,
+                                             drafter=recorder)
+    assert len(calls) == 2 * (2 + 1)  # cases × (v1 twice + v1b once), one section each
+    assert len(list((options.recordings / "v1").glob("*.json"))) == 4  # repeats are separate recordings
+    assert all(d.ok and d.calls == 1 and d.latency_s >= 0 for d in recorded.drafts)
+    assert (folder / "report.md").is_file() and (folder / "junit.xml").is_file()
+
+    replay_options = options.model_copy(update={"mode": "replay", "run_id": "replay"})
+    replayer = _drafter(settings, replay_options, "replay")  # no inner model: a miss cannot reach a network
+    replayed, _, again = run_eval(replay_options, settings, drafter=replayer)
+    assert [(d.case_id, d.version, d.repeat, d.score, d.items) for d in replayed.drafts] == \
+           [(d.case_id, d.version, d.repeat, d.score, d.items) for d in recorded.drafts]
+    assert all(d.calls == 0 and d.tokens_in == 1000 for d in replayed.drafts)  # recorded tokens, not zero
+    assert again[0].delta.mean == comparisons[0].delta.mean == 0
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["llm_sections"] == ["risks"] and "executive_summary" in manifest["offline_sections"]
+    assert manifest["versions"][0]["hash"] and manifest["cases_hash"] and manifest["repeats"] == {"v1": 2, "v1b": 1}
+
+
+def test_a_missing_recording_fails_loudly_with_the_command_that_records_it(workspace):
+    settings, options = workspace
+    (options.recordings / "v1").mkdir(parents=True)
+    (options.recordings / "v1" / "stale.json").write_text("{}", encoding="utf-8")
+    replay = options.model_copy(update={"mode": "replay", "versions": ["v1"]})
+    with pytest.raises(HarnessError) as exc:
+        run_eval(replay, settings, drafter=_drafter(settings, replay, "replay"))
+    assert "缺少录制的模型回答" in str(exc.value) and "record v1" in str(exc.value)
+
+
+def test_a_version_without_any_recordings_is_refused_with_the_local_llm_command(workspace):
+    settings, options = workspace
+    with pytest.raises(HarnessError) as exc:
+        run_eval(options.model_copy(update={"mode": "replay"}), settings)
+    message = str(exc.value)
+    assert "没有录制的模型回答" in message
+    assert "../shared/tools/local-llm start" in message and "--mode record --prompts v1 --prompts v1b" in message
+    assert "--sections risks" in message and "--repeats v1=2" in message
+
+
+def test_a_prompt_version_missing_a_section_template_is_rejected_before_any_model_call(workspace):
+    settings, options = workspace
+    (settings.prompts_dir / "v1b" / "sections" / "risks.md").unlink()
+    calls: list[str] = []
+    with pytest.raises(HarnessError, match="v1b.*risks.md|risks.md"):
+        run_eval(options, settings, drafter=_drafter(settings, options, "record",
+                                                     _scripted(settings, _requests(), calls)))
+    assert calls == []
+
+
+def test_an_interrupted_run_resumes_without_drafting_finished_cases_again(workspace):
+    settings, options = workspace
+    calls: list[str] = []
+    opts = options.model_copy(update={"run_id": "resume", "versions": ["v1"]})
+    run_eval(opts, settings, drafter=_drafter(settings, opts, "record", _scripted(settings, _requests(), calls)))
+    first = len(calls)
+    draft_file = opts.reports_dir / "resume" / "drafts" / "v1" / CASES[0] / "r1.json"
+    draft_file.unlink()  # as if the run had stopped before this draft
+    again, _, _ = run_eval(opts, settings, drafter=_drafter(settings, opts, "record",
+                                                            _scripted(settings, _requests(), calls)))
+    assert len(calls) == first  # the redrafted job was answered from its recording
+    assert draft_file.is_file() and len(again.drafts) == 4
+
+
+def test_the_cost_estimate_stops_a_run_above_max_cost(workspace):
+    settings, options = workspace
+    priced = settings.model_copy(update={"llm_price_in": 1.0, "llm_price_out": 2.0})
+    with pytest.raises(HarnessError, match="超过 --max-cost"):
+        run_eval(options.model_copy(update={"max_cost": 0.5, "mode": "record"}), priced,
+                 drafter=_drafter(priced, options, "record", lambda r: None))
