@@ -65,6 +65,9 @@ class _Chain:
         self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
                                           unit=figures.unit, section_map=self.prompts.section_map())
         self.allowed_amounts = _amounts(self.system, figures.unit)
+        self.slots = offline.phrases(request, figures)
+        for key in self.prompts.sections:  # an unknown $slot in any template fails before the first model call
+            self.prompts.section_text(key, self.slots)
         self._progress, self._lock = progress, threading.Lock()
         self._failures, self.breaker_reason, self.cached_calls = 0, None, 0
         self.chunks: dict[str, dict[str, Any]] = {}  # chunk id -> chunk, for references
@@ -102,7 +105,8 @@ class _Chain:
         fb = p.render("feedback", items="\n".join(f"- {sanitize(x)}" for x in feedback), previous=previous or "（无）") \
             if feedback and "feedback" in p.texts else ""
         ctx = p.render("context", digest=digest) if digest and "context" in p.texts else ""
-        user = p.render("user", title=SECTIONS[key].title, instructions=p.section_text(key), feedback=fb,
+        user = p.render("user", title=SECTIONS[key].title, instructions=p.section_text(key, self.slots),
+                        feedback=fb,
                         sources=sources_block(chunks, int(p.param("max_chunk_chars", 220))), context=ctx)
         return [SystemMessage(content=self.system), HumanMessage(content=re.sub(r"\n{3,}", "\n\n", user))]
 

@@ -126,6 +126,16 @@ def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
     }
 
 
+def phrases(req: PlanRequest, fig: Figures) -> dict[str, str]:
+    """The engine's figures as ready phrases for prompt templates ($goal, $target, $period_end_date, ...), so a
+    prompt can hand a small model the exact wording to copy instead of asking it to compose numbers."""
+    ctx = context(req, fig)
+    extra = ("新客户", f"{fig.new_customers}家") if fig.new_customers is not None else ("成交单数", f"{fig.deals}单")
+    return {**ctx, "goal": _fill(templates()["sales_targets"]["statement"], ctx),
+            "period_end_date": f"{fig.period_end:%Y-%m-%d}", "period_start_date": f"{fig.period_start:%Y-%m-%d}",
+            "third_target_name": extra[0], "third_target_value": extra[1]}
+
+
 def _deadline(fig: Figures, offset: int) -> date:
     day = fig.period_end + timedelta(days=offset) if offset < 0 else fig.period_start + timedelta(days=offset)
     return min(max(day, fig.period_start), fig.period_end)

@@ -57,8 +57,12 @@ class PromptSet(BaseModel):
         except KeyError as exc:
             raise PromptError(f"提示词模板「{name}」缺少参数：{exc}") from None
 
-    def section_text(self, key: str) -> str:
-        return self.texts[f"section:{key}"].strip()
+    def section_text(self, key: str, slots: dict[str, str] | None = None) -> str:
+        """A section's instructions; $name slots are filled with the engine's phrases (see offline.phrases)."""
+        try:
+            return Template(self.texts[f"section:{key}"]).substitute(slots or {}).strip()
+        except (KeyError, ValueError) as exc:
+            raise PromptError(f"提示词版本 {self.version} 的「{key}」章节模板含未知占位符：{exc}") from None
 
     def section_map(self) -> str:
         return "；".join(f"{s.title}（{s.scope}）" for s in self.sections.values() if s.scope)

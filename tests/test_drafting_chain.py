@@ -317,19 +317,45 @@ def test_a_failed_redraft_keeps_the_previous_text(example, settings):
 # ---------------------------------------------------------------- prompts are data
 
 
-def test_a_new_prompt_version_is_a_folder_not_code(example, settings, tmp_path):
+def copy_version(settings, tmp_path, name: str):
     prompts_dir = tmp_path / "prompts"
-    shutil.copytree(Path(settings.prompts_dir) / "v1", prompts_dir / "v2")
+    shutil.copytree(Path(settings.prompts_dir) / "v1", prompts_dir / name)
+    manifest = prompts_dir / name / "manifest.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("version: v1", f"version: {name}"),
+                        encoding="utf-8")
+    return prompts_dir, settings.model_copy(update={"prompts_dir": prompts_dir, "prompt_version": name})
+
+
+def test_a_new_prompt_version_is_a_folder_not_code(example, settings, tmp_path):
+    prompts_dir, s = copy_version(settings, tmp_path, "v2")
     system = prompts_dir / "v2" / "system.md"
     system.write_text("第二版规则：先写结论。\n" + system.read_text(encoding="utf-8"), encoding="utf-8")
-    (prompts_dir / "v2" / "manifest.yaml").write_text(
-        (prompts_dir / "v2" / "manifest.yaml").read_text(encoding="utf-8").replace("version: v1", "version: v2"),
-        encoding="utf-8")
-    s = settings.model_copy(update={"prompts_dir": prompts_dir, "prompt_version": "v2"})
     model = model_for(example, s)
     plan = draft(example, s, model, sections=["swot"])
     assert model.calls[0][0][0].content.startswith("第二版规则：先写结论。")
     assert plan.metadata.prompt_version == "v2"
+
+
+def test_a_section_template_can_hand_the_model_the_engines_own_sentence(example, settings, tmp_path):
+    request, figures = example
+    prompts_dir, s = copy_version(settings, tmp_path, "v7")
+    (prompts_dir / "v7" / "sections" / "sales_targets.md").write_text(
+        "statement：照抄：$goal\ndeadline 写 $period_end_date；第三个目标写“$third_target_name $third_target_value”",
+        encoding="utf-8")
+    model = model_for(example, s)
+    draft(example, s, model, sections=["sales_targets"])
+    asked = model.calls[0][0][1].content
+    assert "照抄：在2027年12月31日前，于江苏实现销售额1,200万元（较上期960万元增长25%）" in asked
+    assert "deadline 写 2027-12-31" in asked and f"{figures.new_customers}家" in asked
+
+
+def test_an_unknown_slot_in_a_template_is_refused_before_any_model_call(example, settings, tmp_path):
+    prompts_dir, s = copy_version(settings, tmp_path, "v8")
+    (prompts_dir / "v8" / "sections" / "risks.md").write_text("写风险，目标是 $no_such_slot", encoding="utf-8")
+    model = model_for(example, s)
+    with pytest.raises(PromptError, match="「risks」章节模板含未知占位符：'no_such_slot'"):
+        draft(example, s, model, sections=["swot"])
+    assert model.calls == []
 
 
 def test_a_broken_prompt_set_is_named_in_chinese(settings, tmp_path):

@@ -120,6 +120,18 @@ class RecordingChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
+def recorded_model(folder: Path) -> str | None:
+    """The model a version's recordings were made with (a replay in CI has no model configured)."""
+    import yaml
+
+    from .recording import INDEX
+
+    try:
+        return (yaml.safe_load((Path(folder) / INDEX).read_text(encoding="utf-8")) or {}).get("model")
+    except (OSError, ValueError):
+        return None
+
+
 class ChainDrafter:
     """(request, version, repeat) -> SalesPlan through the real chain, for the sections the eval drafts by model."""
 
@@ -165,7 +177,8 @@ class ChainDrafter:
         cache = self.cache_for(version)
         cache.new_draft(repeat)
         self.last = cache
-        return RecordingChatModel(inner=inner, model_label=s.llm_model or "unknown", params=params, recorder=cache)
+        label = s.llm_model or recorded_model(cache.folder) or "unknown"
+        return RecordingChatModel(inner=inner, model_label=label, params=params, recorder=cache)
 
     def __call__(self, request: PlanRequest, version: str, repeat: int) -> SalesPlan:
         from ..drafting import draft_sections, redraft_sections

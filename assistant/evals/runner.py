@@ -276,7 +276,7 @@ def run_eval(options: RunOptions, settings: Settings, *, drafter: Drafter, score
         path = draft_path(folder, version, case.id, repeat)
         if path.is_file():
             stored = StoredDraft.model_validate_json(path.read_text(encoding="utf-8"))
-            catalogue.update(stored.items)
+            merge_items(catalogue, stored.items)
             drafts.append(stored.record)
             continue
         before = live_calls() if live_calls else 0
@@ -284,7 +284,7 @@ def run_eval(options: RunOptions, settings: Settings, *, drafter: Drafter, score
         record.calls = (live_calls() - before) if live_calls else 0
         if judge is not None and record.ok:
             record.judge = judge.rubric(case, record)
-        catalogue.update(info)
+        merge_items(catalogue, info)
         if record.ok:  # a failed draft is tried again when the run is resumed
             atomic_write(path, StoredDraft(record=record, items=info).model_dump_json(indent=1))
         drafts.append(record)
@@ -300,6 +300,19 @@ def run_eval(options: RunOptions, settings: Settings, *, drafter: Drafter, score
     run.manifest.finished_at = datetime.now()
     run.save(folder)
     return run, folder
+
+
+def merge_items(catalogue: dict[str, ItemInfo], new: dict[str, ItemInfo]) -> None:
+    """Case assertions that share an id across cases (e.g. "summary-quotes-target") are one item in the
+    pass-rate table; when their descriptions differ, the item is labelled by its id, not one case's wording."""
+    for key, info in new.items():
+        old = catalogue.get(key)
+        if old is not None and old.label != info.label and info.source == "case":
+            info = info.model_copy(update={"label": f"{key.removeprefix('a:')}（各用例的同名断言）",
+                                           "critical": old.critical or info.critical,
+                                           "floor": max((f for f in (old.floor, info.floor) if f is not None),
+                                                        default=None)})
+        catalogue[key] = info
 
 
 class StoredDraft(BaseModel):
