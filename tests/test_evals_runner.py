@@ -143,3 +143,33 @@ def test_the_cost_estimate_stops_a_run_above_max_cost(workspace):
     with pytest.raises(HarnessError, match="超过 --max-cost"):
         run_eval(options.model_copy(update={"max_cost": 0.5, "mode": "record"}), priced,
                  drafter=_drafter(priced, options, "record", lambda r: None))
+
+
+def test_with_repair_the_report_shows_each_drafts_score_before_and_after(workspace):
+    """A first answer whose risks have no owner fails the validator's critical item; the repair round feeds that back
+    and the model's second answer fixes it: the run records the score history and the report shows both."""
+    settings, options = workspace
+    requests, calls = _requests(), []
+    good = _scripted(settings, requests, calls)(0)
+
+    def responder(messages, kwargs):
+        answer = good.responder(messages, kwargs)
+        if "【评审意见】" not in str(messages[-1].content):
+            args = answer.tool_calls[0]["args"]
+            for risk in args["risks"]:
+                risk["owner"] = ""
+            return tool_answer("risks", args, tokens_in=1000, tokens_out=200)
+        return answer
+
+    opts = options.model_copy(update={"run_id": "repaired", "versions": ["v1"], "repair": True,
+                                      "repeats": {"v1": 1}})
+    drafter = ChainDrafter(settings, mode="record", recordings=opts.recordings, llm_sections=opts.llm_sections(),
+                           repair=True, record_hint=lambda v: "", inner_factory=lambda r: ScriptedChatModel(
+                               responder=responder))
+    run, folder, _ = run_eval(opts, settings, drafter=drafter)
+    for d in run.drafts:
+        assert len(d.score_history) == 2 and d.score_history[1] > d.score_history[0], d.score_history
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "#### 修复前后（整份方案的校验器得分）" in report
+    first = run.drafts[0]
+    assert f"| {first.case_id} | v1 | 1 | {first.score_history[0]:.1f} | {first.score_history[1]:.1f} |" in report

@@ -76,6 +76,7 @@ class DraftRecord(BaseModel):
     cost: float = 0.0
     latency_s: float = 0.0
     calls: int = 0  # model calls made live in this run (0 when everything came from the cache)
+    score_history: list[float] = Field(default_factory=list)  # validator score per repair round (with --repair)
     judge: JudgeScore | None = None
 
     @property

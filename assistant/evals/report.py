@@ -149,9 +149,23 @@ def run_markdown(run: RunData, summaries: list[VersionSummary], comparisons: lis
                          if ds else "—")
         out.append(f"| {case} | " + " | ".join(cells) + " |")
     out.append("")
+    if m.repair:
+        out += _repair_markdown(run)
     for c in comparisons:
         out += [comparison_markdown(c), ""]
     return "\n".join(out)
+
+
+def _repair_markdown(run: RunData) -> list[str]:
+    """With --repair: the validator score of each draft before and after the model repaired it."""
+    out = ["#### 修复前后（整份方案的校验器得分）", "", "| 用例 | 版本 | 第几次 | 修复前 | 修复后 | 各轮 |",
+           "|---|---|---:|---:|---:|---|"]
+    for d in run.drafts:
+        if d.ok and d.score_history:
+            h = d.score_history
+            out.append(f"| {d.case_id} | {d.version} | {d.repeat + 1} | {h[0]:.1f} | {h[-1]:.1f} | "
+                       + ("→".join(f"{x:.1f}" for x in h) if len(h) > 1 else "已达标，未修复") + " |")
+    return out + [""]
 
 
 _CSS = """body{font-family:system-ui,'PingFang SC','Microsoft YaHei',sans-serif;max-width:1100px;margin:2em auto;

@@ -205,6 +205,7 @@ def attach_metadata(record: DraftRecord, plan: SalesPlan, llm_sections: list[str
     record.tokens_out = sum(c.tokens_out for c in record.sections.values())
     record.cost = round(sum(c.cost for c in record.sections.values()), 6)
     record.latency_s = round(sum(c.latency_s for c in record.sections.values()), 3)
+    record.score_history = list(plan.metadata.score_history)
 
 
 # ---------------------------------------------------------------- the run
