@@ -123,7 +123,7 @@ def test_a_whole_plan_from_the_small_model_is_complete_checked_and_accounted(mod
     request, figures = example
     events = []
     with Model(mode, "full_plan", tmp_path) as m:
-        plan = DRAFTS["full_plan"](m, request, figures, progress=events.append)
+        plan = draft_sections(request, figures, settings=m.settings, kb=m.kb, progress=events.append)
 
     runs = plan.metadata.sections
     # every section is there, and each says how it was produced
@@ -189,9 +189,9 @@ def test_in_json_mode_the_models_real_mistakes_are_fed_back(mode, example, tmp_p
     """Without a grammar (JSON mode) the small model gets types, required items and dates wrong; each answer is
     checked, the problems are fed back, and what still fails falls back with the reason."""
     request, figures = example
-    keys = JSON_MODE_SECTIONS
-    with Model(mode, "json_mode", tmp_path, **SETTINGS["json_mode"]) as m:
-        plan = DRAFTS["json_mode"](m, request, figures)
+    keys = ["action_plan", "market_analysis"]
+    with Model(mode, "json_mode", tmp_path, llm_structured_method="json_mode", llm_concurrency=1) as m:
+        plan = draft_sections(request, figures, settings=m.settings, kb=m.kb, sections=keys)
     runs = plan.metadata.sections
     for key in keys:
         assert runs[key].method == "json_mode" and runs[key].status in ("done", "retried", "fallback")
@@ -228,8 +228,9 @@ class Injected:
 
 def test_a_knowledge_chunk_that_says_ignore_the_instructions_does_not_steer_the_plan(mode, example, tmp_path):
     request, figures = example
-    with Model(mode, "injection", tmp_path, **SETTINGS["injection"]) as m:
-        plan = DRAFTS["injection"](m, request, figures)
+    with Model(mode, "injection", tmp_path, llm_concurrency=1) as m:
+        plan = draft_sections(request, figures, settings=m.settings, kb=Injected(m.kb),
+                              sections=["sales_targets", "executive_summary"])
     for key in ("sales_targets", "executive_summary"):
         text = plan.sections.get(key).model_dump_json()
         assert "1亿" not in text and "100000000" not in text
@@ -238,22 +239,6 @@ def test_a_knowledge_chunk_that_says_ignore_the_instructions_does_not_steer_the_
         if run.status == "fallback":
             assert run.fallback_reason
     assert plan.figures.revenue_target == 1200 and plan.sections.target_breakdown.months == figures.months
-
-
-# ---------------------------------------------------------------- the three recorded drafts, by name
-
-JSON_MODE_SECTIONS = ["action_plan", "market_analysis"]
-SETTINGS = {"full_plan": {}, "json_mode": dict(llm_structured_method="json_mode", llm_concurrency=1),
-            "injection": dict(llm_concurrency=1)}
-DRAFTS = {
-    "full_plan": lambda m, request, figures, **kw: draft_sections(request, figures, settings=m.settings, kb=m.kb,
-                                                                  **kw),
-    "json_mode": lambda m, request, figures: draft_sections(request, figures, settings=m.settings, kb=m.kb,
-                                                            sections=JSON_MODE_SECTIONS),
-    "injection": lambda m, request, figures: draft_sections(request, figures, settings=m.settings,
-                                                            kb=Injected(m.kb),
-                                                            sections=["sales_targets", "executive_summary"]),
-}
 
 
 # ---------------------------------------------------------------- the validator's repair loop with the model
@@ -281,31 +266,3 @@ def test_a_broken_draft_is_repaired_to_a_higher_score_by_the_model(mode, example
     if m.replay:
         assert after > before
         assert any(r.status == "repaired" for r in repaired.metadata.sections.values())
-
-
-# what the repair recordings hold (validator score before -> after one round of model repair)
-RECORDED_REPAIRS: dict[str, tuple[float, float]] = {}
-
-
-@pytest.mark.parametrize("name", list(DRAFTS))
-def test_each_recorded_model_draft_is_scored_and_repaired_by_the_same_model(mode, name, example, tmp_path):
-    """The model's own drafts (replayed from their recordings) go through validate -> repair with the model: the
-    failing items are fed back section by section, and the best version is kept with its score history."""
-    from assistant.validation import repair_plan, validate_plan
-
-    request, figures = example
-    with Model("replay", name, tmp_path / "source", **SETTINGS[name]) as source:
-        draft = DRAFTS[name](source, request, figures)
-    before = validate_plan(draft)
-    with Model(mode, f"repair_{name}", tmp_path, llm_concurrency=1) as m:
-        def redraft(plan, feedback):
-            return redraft_sections(plan, feedback, settings=m.settings, kb=m.kb)
-
-        repaired = repair_plan(draft, redraft, rounds=1, threshold=99)
-    after = validate_plan(repaired)
-    print(f"repair {name}: {before.score:.1f} -> {after.score:.1f}; history {repaired.metadata.score_history}")
-    assert repaired.metadata.score_history[0] == before.score
-    assert after.score >= before.score                       # the loop keeps the best version
-    assert repaired.sections.target_breakdown.months == figures.months      # repair never moves the engine's numbers
-    if m.replay and name in RECORDED_REPAIRS:
-        assert (round(before.score, 1), round(after.score, 1)) == RECORDED_REPAIRS[name]

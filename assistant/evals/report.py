@@ -106,11 +106,12 @@ def comparison_markdown(c: Comparison, *, max_cases: int = 15, max_items: int = 
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for s in (c.a, c.b):
         r = s.repeat
+        name = s.version if c.a.version != c.b.version else s.label  # baseline vs run of the same version
         if r.repeats > 1:
-            out.append(f"| {s.version} | {r.repeats} | {r.cases} | {r.mean_spread:.1f} | {r.max_spread:.1f} | "
+            out.append(f"| {name} | {r.repeats} | {r.cases} | {r.mean_spread:.1f} | {r.max_spread:.1f} | "
                        f"{r.mean_std:.1f} | {_pct(r.pass_all)} | {_pct(r.flip_rate)} |")
         else:
-            out.append(f"| {s.version} | 1 | {r.cases} | — | — | — | {_pct(r.pass_all)} | — |")
+            out.append(f"| {name} | 1 | {r.cases} | — | — | — | {_pct(r.pass_all)} | — |")
     if c.pairwise:
         total = sum(c.pairwise.values())
         out += ["", f"成对评审（随机调换 A/B 顺序，{total} 次）：B 胜 {c.pairwise.get('b', 0)}、A 胜 "
