@@ -26,7 +26,7 @@ def replayed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("replay")
     settings = Settings(data_dir=tmp / "data", llm_reask_attempts=REASK)
     options = RunOptions(versions=["v1", "v2", "v3"], sections=SECTIONS, mode="replay", recordings=RECORDINGS,
-                         reports_dir=tmp / "reports", run_id="replay", repeats={"v1": 2}, only_cases=CASES)
+                         reports_dir=tmp / "reports", run_id="replay", repeats={"v1": 2, "v3": 2}, only_cases=CASES)
     data, folder, comparisons = run_eval(options, settings)
     return data, folder, {c.b.version: c for c in comparisons}
 

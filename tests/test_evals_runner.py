@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evals.chain import ChainDrafter
@@ -78,6 +79,9 @@ def test_record_then_replay_without_a_model_gives_the_same_run(workspace):
                                              drafter=recorder)
     assert len(calls) == 2 * (2 + 1)  # cases × (v1 twice + v1b once), one section each
     assert len(list((options.recordings / "v1").glob("*.json"))) == 4  # repeats are separate recordings
+    index = yaml.safe_load((options.recordings / "v1" / "MANIFEST.yaml").read_text(encoding="utf-8"))
+    assert index["answers"] == 4 and index["model"] == "local-qwen"
+    assert [(r["sections"], r["cases"], r["repeats"]) for r in index["runs"]] == [(["risks"], CASES, 2)]
     assert all(d.ok and d.calls == 1 and d.latency_s >= 0 for d in recorded.drafts)
     assert (folder / "report.md").is_file() and (folder / "junit.xml").is_file()
 

@@ -127,8 +127,11 @@ def has_recordings(folder: Path) -> bool:
     return Path(folder).is_dir() and any(Path(folder).glob("*.json"))
 
 
-def write_index(folder: Path, info: dict[str, Any]) -> None:
-    """What was recorded, with what (read by people and by the CI gate's error message)."""
+def write_index(folder: Path, info: dict[str, Any], run: dict[str, Any]) -> None:
+    """What was recorded, with what (read by people and by the CI gate's error message): the version's prompt hash,
+    model and method, plus one entry per distinct recording session (sections, cases, repeats, re-asks, repair)."""
+    import yaml
+
     files = sorted(Path(folder).glob("*.json"))
     seconds = 0.0
     for p in files:
@@ -136,7 +139,13 @@ def write_index(folder: Path, info: dict[str, Any]) -> None:
             seconds += float(json.loads(p.read_text(encoding="utf-8")).get("latency_s", 0.0))
         except (OSError, ValueError):
             continue
-    import yaml
-
-    atomic_write(Path(folder) / INDEX, yaml.safe_dump({**info, "answers": len(files), "server_seconds": round(seconds, 1)},
-                                                      allow_unicode=True, sort_keys=True))
+    try:
+        old = yaml.safe_load((Path(folder) / INDEX).read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError):
+        old = {}
+    same = lambda r: {k: v for k, v in r.items() if k != "updated_at"}  # noqa: E731
+    runs = [r for r in old.get("runs", []) if isinstance(r, dict) and same(r) != same(run)] \
+        if old.get("prompt_hash") == info.get("prompt_hash") else []
+    atomic_write(Path(folder) / INDEX, yaml.safe_dump(
+        {**info, "answers": len(files), "server_seconds": round(seconds, 1), "runs": [*runs, run]},
+        allow_unicode=True, sort_keys=False))

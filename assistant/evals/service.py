@@ -122,11 +122,13 @@ def run(options: RunOptions, settings: Settings, *, model: str | None = None, me
                                 judge=judge, estimate_basis=basis, live_calls=getattr(drafter, "live_calls", None))
     if mode == "record":
         for v in options.versions:
+            m = run_data.manifest
             write_index(options.recordings / v, {
-                "version": v, "prompt_hash": next(x.hash for x in run_data.manifest.versions if x.name == v),
-                "model": settings.llm_model, "method": settings.llm_structured_method,
-                "sections": run_data.manifest.llm_sections, "repeats": options.repeats_for(v),
-                "cases_hash": run_data.manifest.cases_hash, "updated_at": datetime.now().isoformat(timespec="seconds")})
+                "version": v, "prompt_hash": next(x.hash for x in m.versions if x.name == v),
+                "model": settings.llm_model, "method": settings.llm_structured_method}, {
+                "sections": m.llm_sections, "cases": m.case_ids, "cases_hash": m.cases_hash,
+                "repeats": options.repeats_for(v), "reask_attempts": settings.llm_reask_attempts,
+                "repair": options.repair, "updated_at": datetime.now().isoformat(timespec="seconds")})
     comparisons = [compare(run_data, options.versions[0], run_data, v) for v in options.versions[1:]]
     summaries = [summarise(run_data, v) for v in options.versions]
     write_report(folder, run_data, summaries, comparisons)
