@@ -13,6 +13,7 @@ from assistant.cli.main import app
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.evals.runner import RunOptions
 from assistant.evals.service import run as run_eval
+from assistant.schema import SECTION_KEYS
 
 RECORDINGS = PROJECT_ROOT / "evals" / "recordings"
 # what the committed recordings cover: the blessed baseline's cases, sections and re-ask setting
@@ -63,3 +64,23 @@ def test_replaying_twice_gives_the_same_scores(replayed, tmp_path):
     again, _, _ = run_eval(options, settings)
     first = {(d.case_id, d.repeat): (d.score, d.items) for d in data.drafts if d.version == "v1"}
     assert {(d.case_id, d.repeat): (d.score, d.items) for d in again.drafts} == first
+
+
+# three whole plans drafted section by section by the local model, then repaired by it (validator threshold 99,
+# at most 2 rounds, only model-drafted sections): the recorded score history of each
+WHOLE_PLANS = {"fmcg-snacks-guangdong-quarter-minimal": [82.1, 85.1],
+               "medical-consumables-zhejiang-half": [85.5, 87.0],
+               "new-market-chengdu-entry-year": [89.7, 91.2, 92.6]}
+
+
+def test_three_whole_plans_from_the_model_are_scored_then_repaired_by_it(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", llm_reask_attempts=1, repair_threshold=99)
+    options = RunOptions(versions=["v1"], mode="replay", recordings=RECORDINGS, reports_dir=tmp_path / "reports",
+                         run_id="whole", only_cases=list(WHOLE_PLANS), repair=True)
+    data, folder, _ = run_eval(options, settings)
+    assert data.manifest.llm_sections == list(SECTION_KEYS) and data.manifest.params["repair_threshold"] == 99
+    assert {d.case_id: [round(x, 1) for x in d.score_history] for d in data.drafts} == WHOLE_PLANS
+    for d in data.drafts:   # the model rewrote failing sections and kept what raised the score
+        assert any(s.status == "repaired" for s in d.sections.values()), d.case_id
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| new-market-chengdu-entry-year | v1 | 1 | 89.7 | 92.6 | 89.7→91.2→92.6 |" in report
