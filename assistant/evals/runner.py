@@ -165,6 +165,9 @@ def score_draft(plan: SalesPlan, case: EvalCase, view: ValidatorView | None, llm
         items.update(view.items)
         details.update(view.details)
         info.update(view.info)
+        for key, item in view.info.items():  # as with the score: a fallback section's items are not the prompt's
+            if item.section in fell_back and items.get(key):
+                items[key], details[key] = False, "模型起草失败，该章节为离线兜底稿，不计为提示词的产出"
         partial = 0 < len(llm_sections) < len(SECTION_KEYS)
         focus = [0.0 if k in fell_back else view.section_scores[k]
                  for k in [*llm_sections, "overall"] if k in view.section_scores]
