@@ -7,7 +7,7 @@ Exit codes: 0 fine, 1 harness error (bad prompt version, budget, missing recordi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 
@@ -22,7 +22,7 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.secho("评测无法进行：", fg="red", err=True, nl=False)
     typer.echo(message, err=True)  # not wrapped: a command in the message must stay copy-pasteable
     raise typer.Exit(EXIT_HARNESS)
@@ -73,7 +73,6 @@ def run(
                                              progress=lambda msg: err.print(msg, markup=False))
     except (HarnessError, ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-        return
     typer.echo((folder / "report.md").read_text(encoding="utf-8"))
     err.print(f"报告：{folder}/report.md · report.html · report.json · junit.xml", markup=False)
     if fail_on_regression and any(c.gate.regression for c in comparisons):
@@ -108,7 +107,6 @@ def compare(
         folder, md = write_comparison(comparisons, b, reports)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc))
-        return
     typer.echo(md)
     err.print(f"报告：{folder}/report.md · report.html · report.json · junit.xml", markup=False)
     regression = any(c.gate.regression for c in comparisons)

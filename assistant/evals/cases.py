@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..request import PlanRequest, RequestError, build_request, friendly_errors
+from ..request import REQUIRED_FIELDS, PlanRequest, RequestError, build_request, friendly_errors
 from ..schema import SECTION_KEYS
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_\-]{1,80}$"
@@ -154,7 +154,7 @@ def resolve_request(cf: CaseFile, extract=None) -> PlanRequest:
         fields, missing = result.fields, result.missing
     else:
         fields = extract(cf.text or "")
-        missing = [f for f in ("company", "region", "period", "revenue_target") if not fields.get(f)]
+        missing = [f for f in REQUIRED_FIELDS if not fields.get(f)]
     if missing:
         raise RequestError([f"自由描述里缺少必填信息：{', '.join(missing)}"], "text")
     return build_request(fields, "text")

@@ -23,7 +23,7 @@ from ..llm import ResponseCache
 from ..planning import compute_figures
 from ..request import PlanRequest
 from ..schema import SalesPlan
-from .recording import RecordingCache, ReplayMiss
+from .recording import RecordingCache, ReplayMiss, open_cache, read_index
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +122,7 @@ class RecordingChatModel(BaseChatModel):
 
 def recorded_model(folder: Path) -> str | None:
     """The model a version's recordings were made with (a replay in CI has no model configured)."""
-    import yaml
-
-    from .recording import INDEX
-
-    try:
-        return (yaml.safe_load((Path(folder) / INDEX).read_text(encoding="utf-8")) or {}).get("model")
-    except (OSError, ValueError):
-        return None
+    return read_index(folder).get("model")
 
 
 class ChainDrafter:
@@ -154,10 +147,8 @@ class ChainDrafter:
 
     def cache_for(self, version: str) -> RecordingCache:
         if version not in self.caches:
-            folder = self.recordings / version if self.mode in ("record", "replay") else \
-                Path(self.settings.data_dir) / "cache" / "eval" / version
-            self.caches[version] = RecordingCache(folder, mode="replay" if self.mode == "replay" else "record",
-                                                  record_hint=self.record_hint(version))
+            self.caches[version] = open_cache(self.recordings, self.settings.data_dir, version, self.mode,
+                                              self.record_hint(version))
         return self.caches[version]
 
     def live_calls(self) -> int:

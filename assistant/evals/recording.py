@@ -139,13 +139,26 @@ def write_index(folder: Path, info: dict[str, Any], run: dict[str, Any]) -> None
             seconds += float(json.loads(p.read_text(encoding="utf-8")).get("latency_s", 0.0))
         except (OSError, ValueError):
             continue
-    try:
-        old = yaml.safe_load((Path(folder) / INDEX).read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError):
-        old = {}
+    old = read_index(folder)
     same = lambda r: {k: v for k, v in r.items() if k != "updated_at"}  # noqa: E731
     runs = [r for r in old.get("runs", []) if isinstance(r, dict) and same(r) != same(run)] \
         if old.get("prompt_hash") == info.get("prompt_hash") else []
     atomic_write(Path(folder) / INDEX, yaml.safe_dump(
         {**info, "answers": len(files), "server_seconds": round(seconds, 1), "runs": [*runs, run]},
         allow_unicode=True, sort_keys=False))
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    """A recordings folder's MANIFEST.yaml ({} when there is none yet)."""
+    import yaml
+
+    try:
+        return yaml.safe_load((Path(folder) / INDEX).read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError):
+        return {}
+
+
+def open_cache(recordings: Path, data_dir: Path, name: str, mode: str, record_hint: str) -> RecordingCache:
+    """Record/replay modes keep answers in the committed recordings folder; live runs in the data dir's cache."""
+    folder = Path(recordings) / name if mode in ("record", "replay") else Path(data_dir) / "cache" / "eval" / name
+    return RecordingCache(folder, mode="replay" if mode == "replay" else "record", record_hint=record_hint)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,8 @@ RUN_FILE = "run.json"
 
 
 class SectionCall(BaseModel):
-    """One LLM-drafted section of one draft, as the chain reported it (recorded latency, not replay time)."""
+    """One LLM-drafted section of one draft, as the chain reported it (its latency is the chain's own clock, i.e.
+    replay time when replayed; the draft's recorded model time is DraftRecord.latency_s, taken from the recordings)."""
 
     status: str
     attempts: int = 0
@@ -188,7 +188,3 @@ def git_state(cwd: Path) -> tuple[str | None, bool | None]:
     if commit.returncode != 0:
         return None, None
     return commit.stdout.strip(), bool(dirty.stdout.strip())
-
-
-def dump_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str)

@@ -199,10 +199,8 @@ def attach_metadata(record: DraftRecord, plan: SalesPlan, llm_sections: list[str
         run = plan.metadata.sections.get(key)
         if run is None or run.status == "offline":
             continue
-        record.sections[key] = SectionCall(status=run.status, attempts=run.attempts, method=run.method,
-                                           fallback_reason=run.fallback_reason, tokens_in=run.tokens_in,
-                                           tokens_out=run.tokens_out, latency_s=run.latency_s, cost=run.cost,
-                                           errors=run.errors[:5])
+        record.sections[key] = SectionCall.model_validate(run.model_dump(include=set(SectionCall.model_fields))
+                                                          | {"errors": run.errors[:5]})
         record.texts[key] = section_text(plan, key)
     record.tokens_in = sum(c.tokens_in for c in record.sections.values())
     record.tokens_out = sum(c.tokens_out for c in record.sections.values())

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from .compare import Comparison, GateConfig, compare, summarise
 from .records import RunData, load_run
-from .recording import has_recordings, record_command, write_index
+from .recording import has_recordings, open_cache, record_command, write_index
 from .report import comparison_markdown, write_report
 from .runner import HarnessError, Progress, RunOptions, run_eval, validator_scorer
 
@@ -77,13 +77,8 @@ def eval_settings(settings: Settings, *, model: str | None, method: str | None, 
 def make_judge(settings: Settings, judge_model: str, options: RunOptions, mode: str):
     from ..llm import make_chat_model
     from .judge import Judge
-    from .recording import RecordingCache
-
-    folder = options.recordings / f"judge-{judge_model}" if mode in ("record", "replay") else \
-        Path(settings.data_dir) / "cache" / "eval" / f"judge-{judge_model}"
-    cache = RecordingCache(folder, mode="replay" if mode == "replay" else "record",
-                           record_hint=hint(options, options.versions, settings.llm_reask_attempts)
-                           + f" --judge {judge_model}")
+    cache = open_cache(options.recordings, settings.data_dir, f"judge-{judge_model}", mode,
+                       hint(options, options.versions, settings.llm_reask_attempts) + f" --judge {judge_model}")
     # max_tokens also as the classic field: llama.cpp-style servers ignore langchain-openai's max_completion_tokens
     model = None if mode == "replay" else make_chat_model(settings, model=judge_model, temperature=0.0,
                                                           max_tokens=600, extra_body={"max_tokens": 600})
@@ -190,7 +185,6 @@ def bless(run: RunData, version: str, path: Path) -> Path:
         "repeats": {version: run.manifest.repeats.get(version, 1)}})
     baseline = RunData(manifest=manifest, items=run.items, drafts=[d for d in run.drafts if d.version == version],
                        case_errors=run.case_errors)
-    path.parent.mkdir(parents=True, exist_ok=True)
     from ..files import atomic_write
 
     return atomic_write(path, baseline.model_dump_json(indent=1))
