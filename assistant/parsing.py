@@ -118,7 +118,7 @@ def format_rate(value: float) -> str:
 
 # ---------------------------------------------------------------- periods
 
-_CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+CN_QUARTER = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
 def _month_end(year: int, month: int) -> date:
@@ -162,7 +162,7 @@ def parse_period(text: str, today: date | None = None) -> tuple[date, date, str]
         return date(y, 1, 1), date(y, 12, 31), f"{y}年全年"
     m = re.fullmatch(r"(\d{4})年?(?:Q|q|第)?([一二三四1-4])(?:季度|季)?", t)
     if m and ("Q" in t.upper() or "季" in t):
-        y, q = int(m.group(1)), _CN_QUARTER[m.group(2)]
+        y, q = int(m.group(1)), CN_QUARTER[m.group(2)]
         return date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"{y}年第{'一二三四'[q - 1]}季度"
     m = re.fullmatch(r"(\d{4})年?(上|下)半年", t)
     if m:

@@ -7,10 +7,11 @@ of the same blocks, so both formats always show the same content. Writes are ato
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -20,7 +21,7 @@ from .schema import SalesPlan, SectionBase
 
 AMOUNT_FIELDS = {"amount", "quota", "target_amount", "total", "revenue_target"}
 RATE_FIELDS = {"share", "conversion_to_next", "target_share", "expense_ratio"}
-SKIP_FIELDS = {"citations", "assumptions", "open_questions"}
+SKIP_FIELDS = set(SectionBase.model_fields)  # citations, assumptions, open questions: shown apart
 CN_NUMERALS = "一二三四五六七八九十"
 FORMATS = ("md", "docx", "json")
 
@@ -41,7 +42,8 @@ def _ordinal(i: int) -> str:
     return "十" + CN_NUMERALS[i - 11] if i < 20 else str(i)
 
 
-def _cell(name: str, value: object) -> str:
+def cell_text(name: str, value: object) -> str:
+    """A field value as a table cell shows it."""
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -60,26 +62,29 @@ def _title(model: type[BaseModel], name: str, unit: str) -> str:
     return f"{title}（{unit}）" if name in AMOUNT_FIELDS else title
 
 
+def section_fields(section: SectionBase) -> Iterator[tuple[str, str, Any]]:
+    """(name, title, value) of a section's own filled-in fields, in schema order: what a plan shows, and what the
+    validator reads."""
+    for name, info in type(section).model_fields.items():
+        value = getattr(section, name)
+        if name not in SKIP_FIELDS and value not in (None, "", []):
+            yield name, info.title or name, value
+
+
 def section_blocks(section: SectionBase, unit: str, ref_numbers: dict[str, int]) -> list[Block]:
     blocks: list[Block] = []
-    for name, info in type(section).model_fields.items():
-        if name in SKIP_FIELDS:
-            continue
-        value = getattr(section, name)
-        label = info.title or name
-        if value in (None, "", []):
-            continue
+    for name, label, value in section_fields(section):
         if isinstance(value, list) and isinstance(value[0], BaseModel):
             row_model = type(value[0])
             cols = [c for c in row_model.model_fields if any(getattr(r, c) is not None for r in value)]
             blocks.append(Block("paragraph", text=f"**{label}**"))
             blocks.append(Block("table", header=[_title(row_model, c, unit) for c in cols],
-                                rows=[[_cell(c, getattr(r, c)) for c in cols] for r in value]))
+                                rows=[[cell_text(c, getattr(r, c)) for c in cols] for r in value]))
         elif isinstance(value, list):
             blocks.append(Block("paragraph", text=f"**{label}**"))
             blocks.append(Block("bullets", items=[str(v) for v in value]))
         else:
-            shown = f"{_cell(name, value)}{unit if name in AMOUNT_FIELDS else ''}"
+            shown = f"{cell_text(name, value)}{unit if name in AMOUNT_FIELDS else ''}"
             blocks.append(Block("paragraph", text=f"**{label}**：{shown}"))
     if section.assumptions:
         blocks.append(Block("paragraph", text="**本节假设**"))
@@ -133,7 +138,7 @@ def plan_blocks(plan: SalesPlan) -> list[Block]:
 # ---------------------------------------------------------------- emitters
 
 
-def _md_cell(text: str) -> str:
+def _mdcell_text(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
@@ -147,9 +152,9 @@ def to_markdown(plan: SalesPlan) -> str:
         elif b.kind == "bullets":
             out.append("\n".join(f"- {i}" for i in b.items) + "\n")
         else:
-            lines = ["| " + " | ".join(_md_cell(h) for h in b.header) + " |",
+            lines = ["| " + " | ".join(_mdcell_text(h) for h in b.header) + " |",
                      "|" + "|".join(" --- " for _ in b.header) + "|"]
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            lines += ["| " + " | ".join(_mdcell_text(c) for c in row) + " |" for row in b.rows]
             out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 

@@ -236,7 +236,7 @@ def _join_header(top: str, below: str) -> str:
     """'销售额（元）' over '去年' -> '去年(元)'; an unknown sub-heading is appended to its group heading."""
     if not below or below == top:
         return top
-    (name_t, unit_t), (name_b, unit_b) = _split_header(top), _split_header(below)
+    (_, unit_t), (name_b, unit_b) = _split_header(top), _split_header(below)
     if not _column_of(name_b):
         return top + below
     return below if unit_b or not unit_t else f"{name_b}({unit_t})"

@@ -14,8 +14,8 @@ from functools import cached_property
 
 from pydantic import BaseModel
 
-from ..parsing import format_amount, format_rate
-from ..render import AMOUNT_FIELDS, RATE_FIELDS, SKIP_FIELDS
+from ..parsing import format_amount
+from ..render import AMOUNT_FIELDS, cell_text, section_fields
 from ..schema import SalesPlan, SectionBase
 
 CITATION_RE = re.compile(r"\[(S?\d{1,3}|[A-Za-z0-9_.\-]+\.md)\]")
@@ -106,6 +106,10 @@ class PlanDoc:
             seen.update(dict.fromkeys(s.open_questions))
         return list(seen)
 
+    def questions_about(self, words: list[str]) -> list[str]:
+        """Open questions that mention any of `words`."""
+        return [q for q in self.all_open_questions if any(w in q for w in words)]
+
     @cached_property
     def full_text(self) -> str:
         parts = [self.title, *self.preamble]
@@ -125,30 +129,17 @@ class PlanDoc:
 
 
 def _cell(name: str, value: object, unit: str) -> str:
+    """As the renderer shows a value, but blank for None and amounts with their unit."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        if name in RATE_FIELDS:
-            return format_rate(value)
-        if name in AMOUNT_FIELDS:
-            return format_amount(value, unit)
-        return f"{value:g}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    if isinstance(value, float) and name in AMOUNT_FIELDS:
+        return format_amount(value, unit)
+    return cell_text(name, value)
 
 
 def section_from_model(key: str, title: str, model: SectionBase, unit: str) -> Section:
     sec = Section(key=key, title=title)
-    for name, info in type(model).model_fields.items():
-        if name in SKIP_FIELDS:
-            continue
-        value = getattr(model, name)
-        label = info.title or name
-        if value in (None, "", []):
-            continue
+    for name, label, value in section_fields(model):
         if isinstance(value, list) and isinstance(value[0], BaseModel):
             row_fields = type(value[0]).model_fields
             headers = [row_fields[c].title or c for c in row_fields]

@@ -11,7 +11,7 @@ import re
 from datetime import date
 from functools import cached_property
 
-from ..parsing import UNIT_YUAN, normalise_unit, parse_amount, parse_period
+from ..parsing import CN_QUARTER, UNIT_YUAN, normalise_unit, parse_amount, parse_period
 from .document import Line, PlanDoc, Table
 
 MONEY_RE = re.compile(r"(?<![\d.])([+-]?\d[\d,]*(?:\.\d+)?)\s*(亿元|千万元|百万元|万元|千元|元|千万|百万|亿|万)"
@@ -30,7 +30,6 @@ TOTAL_LABEL = re.compile(r"^\s*(合计|总计|小计|总额|总计划|total)", r
 SUBSTANCE_BLANK = re.compile(r"^[\s—\-–/无空暂缺]*$|^(待确认|待补充|待定|未知|不详|TBD|N/?A)", re.I)
 NON_ANSWER = re.compile(r"(?:需|待|请)[^，。；]{0,16}(?:确认|调研|补充|核实|访谈)")
 
-_QUARTER_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 
 def substantive(text: str | None) -> bool:
@@ -179,7 +178,7 @@ def parse_deadline(text: str, period: tuple[date, date] | None) -> date | None:
             continue
     m = _QUARTER.search(text)
     if m:
-        q = int(m.group(2)) if m.group(2) else _QUARTER_NUM[m.group(3)]
+        q = int(m.group(2)) if m.group(2) else CN_QUARTER[m.group(3)]
         month = 3 * q
         year = _year_for(month, m.group(1), period)
         return date(year, month, calendar.monthrange(year, month)[1])
@@ -236,7 +235,8 @@ class Facts:
             return self.doc.declared_unit
         counts: dict[str, int] = {}
         for _, suffix in MONEY_RE.findall(self.doc.full_text):
-            counts[normalise_unit(suffix)] = counts.get(normalise_unit(suffix), 0) + 1
+            unit = normalise_unit(suffix)
+            counts[unit] = counts.get(unit, 0) + 1
         for t in (tb for s in self.doc.sections.values() for tb in s.tables):
             for h in t.headers:
                 if m := HEADER_UNIT.search(h):

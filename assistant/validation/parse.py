@@ -225,7 +225,7 @@ def build_doc(events: list[Event], *, source: str, kind: str, checklist: Checkli
     cur_level = 0
     last_level = 1
     special: str | None = None  # doc-level appendix being read: assumptions | open_questions | references
-    sub, sub_level, sub_special = "", 0, None  # sub-heading inside the current section
+    sub, sub_special = "", None  # sub-heading inside the current section
     headings_seen: list[str] = []
     for ev in events:
         if ev.kind == "h":
@@ -250,15 +250,15 @@ def build_doc(events: list[Event], *, source: str, kind: str, checklist: Checkli
             if key:
                 cur = doc.sections.get(key) or Section(key=key, title=clean_heading(ev.text))
                 doc.sections[key] = cur
-                cur_level, special, sub, sub_level, sub_special = level, None, "", 0, None
+                cur_level, special, sub, sub_special = level, None, "", None
             elif spec and inside and cur is not None:
-                sub, sub_level, sub_special = clean_heading(ev.text), level, spec
+                sub, sub_special = clean_heading(ev.text), spec
             elif spec:
                 cur, cur_level, special = None, level, spec
             elif inside:
                 if special is not None:
                     continue
-                sub, sub_level, sub_special = clean_heading(ev.text), level, None
+                sub, sub_special = clean_heading(ev.text), None
             else:
                 if not doc.title and not doc.sections:
                     doc.title = _EMPHASIS.sub("", ev.text).strip()

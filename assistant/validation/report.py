@@ -105,7 +105,7 @@ class Report(BaseModel):
 def _with_open_question(doc: PlanDoc, asks: list[str], outcome: Outcome) -> str:
     if outcome.status != "fail" or not asks:
         return outcome.reason
-    questions = [q for q in doc.all_open_questions if any(a in q for a in asks)][:2]
+    questions = doc.questions_about(asks)[:2]
     if not questions:
         return outcome.reason
     return outcome.reason + "（已列为待确认：" + "；".join(f"「{q}」" for q in questions) + "）"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from ..parsing import normalise_unit
 from . import numeric  # noqa: F401  (registers the numeric rules)
 from .checklist import ItemSpec, load_checklist
 from .document import CITATION_RE, Line, PlanDoc
@@ -64,7 +65,6 @@ def period_defined(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 @check("currency_consistent")
 def currency_consistent(doc: PlanDoc, item: ItemSpec) -> Outcome:
-    from ..parsing import normalise_unit
 
     skip = set(item.params.get("exclude", ["market_analysis", "swot", "customer_persona"]))
     counts: dict[str, int] = {}
@@ -203,7 +203,6 @@ def non_revenue_target(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 @check("baseline_growth")
 def baseline_growth(doc: PlanDoc, item: ItemSpec) -> Outcome:
-    lines = scoped(doc, item)
     base, grow = baseline_and_growth(doc, item.scope)
     if base and grow:
         return ok(f"基数{quote(base[1], 30)}；增长{quote(grow[1], 30)}")
@@ -244,7 +243,6 @@ def weekly_activity(doc: PlanDoc, item: ItemSpec) -> Outcome:
     return fail(f"每周活动量目标不足（找到{len(hits)}项）", item.section)
 
 
-COVERAGE = re.compile(r"覆盖")
 
 
 @check("coverage_stated")
@@ -300,17 +298,13 @@ def competitor_names(doc: PlanDoc, item: ItemSpec) -> tuple[list[str], list[Line
     return list(names), list(names.values())
 
 
-def open_question_about(doc: PlanDoc, words: list[str]) -> str | None:
-    return next((q for q in doc.all_open_questions if any(w in q for w in words)), None)
-
-
 @check("competitors_named")
 def competitors_named(doc: PlanDoc, item: ItemSpec) -> Outcome:
     names, _ = competitor_names(doc, item)
     need = item.params.get("min", 3)
     if len(names) >= need:
         return ok(f"列出{len(names)}家竞争对手：{'、'.join(names[:6])}")
-    q = open_question_about(doc, item.asks or ["竞争对手"])
+    q = next(iter(doc.questions_about(item.asks or ["竞争对手"])), None)
     if q:
         have = f"只列出{len(names)}家（{'、'.join(names)}），" if names else "未列出具体对手，"
         return ok(f"{have}已列为待确认：{quote(q)}")
