@@ -379,6 +379,10 @@ def draft_section(key: str, request: PlanRequest, figures: Figures) -> SectionBa
     return section
 
 
+def plan_title(request: PlanRequest, figures: Figures) -> str:
+    return f"{request.company}{request.region}{figures.period_label}销售工作方案"
+
+
 def draft_offline(request: PlanRequest, figures: Figures | None = None, progress=None) -> SalesPlan:
     figures = figures or compute_figures(request)
     sections: dict[str, SectionBase] = {}
@@ -392,6 +396,6 @@ def draft_offline(request: PlanRequest, figures: Figures | None = None, progress
         if progress:
             progress(ProgressEvent(section=spec.key, status="offline", detail=SECTIONS[spec.key].title))
     meta = RunMetadata(drafter="offline", sections=runs, notes=["本方案由离线起草器生成（未使用大模型）"])
-    return SalesPlan(title=f"{request.company}{request.region}{figures.period_label}销售工作方案", request=request,
+    return SalesPlan(title=plan_title(request, figures), request=request,
                      figures=figures, sections=PlanSections(**sections), assumptions=figures.assumptions,
                      open_questions=figures.open_questions, references=list(refs.values()), metadata=meta)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .config import Settings
 from .intake import extract_fields, show
-from .offline import apply_figures, draft_section
+from .offline import apply_figures, draft_section, plan_title
 from .parsing import format_rate, parse_rate
 from .planning import allocate, compute_figures
 from .request import FIELD_LABELS, PlanRequest, RequestError, build_request
@@ -168,10 +168,6 @@ def affected_sections(old: tuple[PlanRequest, Figures], new: tuple[PlanRequest, 
             if draft_section(key, *old).model_dump() != draft_section(key, *new).model_dump()]
 
 
-def _offline_title(request: PlanRequest, figures: Figures) -> str:
-    return f"{request.company}{request.region}{figures.period_label}销售工作方案"
-
-
 def _with_request(plan: SalesPlan, changes: dict[str, Any]) -> tuple[SalesPlan, list[str]]:
     """A copy of the plan on the changed request: figures recomputed and re-applied to every section's tables."""
     data = plan.request.model_dump(mode="json")
@@ -187,8 +183,8 @@ def _with_request(plan: SalesPlan, changes: dict[str, Any]) -> tuple[SalesPlan, 
     new.assumptions = figures.assumptions + [a for a in plan.assumptions if a not in plan.figures.assumptions]
     extra_questions = [q for q in plan.open_questions if q not in plan.figures.open_questions]
     new.open_questions = list(dict.fromkeys(figures.open_questions + extra_questions))
-    if plan.title == _offline_title(plan.request, plan.figures):
-        new.title = _offline_title(request, figures)
+    if plan.title == plan_title(plan.request, plan.figures):
+        new.title = plan_title(request, figures)
     for key in SECTION_KEYS:
         section = new.sections.get(key)
         if section is not None:
