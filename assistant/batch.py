@@ -251,7 +251,10 @@ def run_batch(regions_path: str | Path, company_path: str | Path, options: Batch
     out_dir = Path(options.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise BatchInputError([f"输出路径「{out_dir}」已存在且不是目录"])
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchInputError([f"无法创建输出目录「{out_dir}」：{exc.strerror or exc}"]) from None
     drafter = drafter_id(settings, options.offline)
     outcomes = _outcomes(prepared)
     with _exclusive(out_dir):

@@ -182,3 +182,10 @@ def test_the_command_line(tmp_path, monkeypatch):
     wrong = runner.invoke(app, ["batch", str(GBK12), "--company", str(COMPANY), "--out", str(tmp_path / "o4"),
                                 "--format", "pdf"])
     assert wrong.exit_code == 2 and "不支持的输出格式" in wrong.output
+
+
+def test_an_output_folder_that_cannot_be_created_is_a_chinese_error(tmp_path, settings):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(batch_mod.BatchInputError, match="无法创建输出目录"):
+        run(GBK12, blocker / "out", settings)

@@ -59,12 +59,14 @@ def draft(
     from ..config import get_settings
     from ..pipeline import draft_plan
     from ..render import export, format_for, to_markdown
-    from ..request import RequestError, build_request, load_request
+    from ..request import load_request
 
     settings = get_settings()
     try:
         if format or out is not None:
             format_for(out or Path("x"), format)
+        if out is None and format and format != "md":  # before drafting, not after
+            raise ValueError("输出 JSON/DOCX 时请用 --out 指定文件")
         if text:
             request = _request_from_text(text, settings, offline)
         elif example or input is None:
@@ -74,22 +76,21 @@ def draft(
             request = load_request(EXAMPLE)
         else:
             request = load_request(input)
-    except RequestError as exc:
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    except ValueError as exc:
+    except ValueError as exc:  # RequestError and format errors: the message names the problem in Chinese
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
     mode = "离线起草器" if offline or not settings.llm_configured else settings.model_label()
     err.print(f"起草中：{request.company}｜{request.region}｜{request.period.label}｜{mode}")
-    plan = draft_plan(request, settings=settings, offline=offline or None, repair=repair, use_cache=not no_cache,
-                      progress=_progress_printer())
+    try:
+        plan = draft_plan(request, settings=settings, offline=offline or None, repair=repair,
+                          use_cache=not no_cache, progress=_progress_printer())
+    except (ValueError, RuntimeError) as exc:  # a broken prompt set, knowledge store or embedding setting
+        logging.getLogger(__name__).debug("draft failed", exc_info=True)
+        err.print(f"[red]无法起草：{exc}[/red]")
+        raise typer.Exit(1) from None
     if out is None:
-        console.print(to_markdown(plan) if (format or "md") == "md" else "")
-        if format and format != "md":
-            err.print("[red]输出 JSON/DOCX 时请用 --out 指定文件[/red]")
-            raise typer.Exit(EXIT_BAD_INPUT)
+        console.print(to_markdown(plan))
     else:
         try:
             path = export(plan, out, format)
@@ -107,9 +108,9 @@ def _request_from_text(text: str, settings, offline: bool):
     from ..request import RequestError, build_request
 
     if settings.llm_configured and not offline:
-        from ..extraction import extract_with_llm
+        from ..extraction import extract
 
-        result = extract_with_llm(text, settings)
+        result = extract(text, settings)  # rules first, the model fills gaps; the rules alone if the model fails
     else:
         from ..intake import extract_fields
 
