@@ -223,8 +223,15 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
                     "您的需求和之前的版本都在。")
         session.reset_progress()
         yield session
-        plan = yield from _stream(session, lambda progress: draft_plan(request, settings=settings, offline=True,
-                                                                       progress=progress))
+        try:
+            plan = yield from _stream(session, lambda progress: draft_plan(request, settings=settings, offline=True,
+                                                                           progress=progress))
+        except Exception as again:  # noqa: BLE001 - nothing here raises to the UI
+            log.exception("offline draft failed too")
+            session.say(f"离线起草也失败了：{again}。您填写的需求已保存，可以修改后重试。")
+            session.save()
+            yield session
+            return
     note_placeholders(plan, used)
     session.report = score(plan)
     first = not session.draft.versions

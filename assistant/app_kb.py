@@ -5,12 +5,11 @@ return Markdown; the retrieval package (and so chromadb) is imported on first us
 from __future__ import annotations
 
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .files import safe_filename
+from .files import atomic_write, safe_filename
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ def kb_ingest(settings: Settings, files: list[Any] | None) -> str:
     for p in paths:
         target = folder / safe_filename(p.name, default="upload")
         try:
-            shutil.copyfile(p, target)
+            atomic_write(target, p.read_bytes())  # a failed copy never leaves half a file to be indexed
             stored.append(target)
         except OSError as exc:
             return f"无法保存上传的文件 {p.name}：{exc.strerror or exc}"
@@ -68,6 +67,9 @@ def kb_remove(settings: Settings, source: str | None) -> str:
         removed = _kb(settings).remove(source)
     except (KeyError, PermissionError) as exc:
         return str(exc.args[0] if exc.args else exc)
+    except RuntimeError as exc:  # store or embedding problem
+        log.exception("kb remove failed")
+        return f"知识库暂时无法使用：{exc}"
     return f"已删除「{Path(source).name}」（{removed} 个片段）。"
 
 
@@ -78,6 +80,9 @@ def kb_search(settings: Settings, query: str | None, section: str | None, k: int
         chunks = _kb(settings).search(query.strip(), k=int(k or 5), section=section or None)
     except ValueError as exc:
         return str(exc)
+    except RuntimeError as exc:  # store or embedding problem
+        log.exception("kb search failed")
+        return f"知识库暂时无法使用：{exc}"
     if not chunks:
         return "没有找到相关内容。"
     out = []

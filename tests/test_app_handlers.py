@@ -301,3 +301,19 @@ def test_a_fact_the_user_does_not_know_yet_is_not_asked_again_and_survives_a_rel
     assert not any("预算" in q for q in asked(second))
     reopened = DraftStore.for_settings(settings).load(session.draft.id)
     assert "budget_total" in reopened.unknown
+
+
+def test_a_broken_knowledge_store_is_a_chinese_message_not_an_error_page(tmp_path, monkeypatch):
+    from assistant.retrieval.store import StoreError
+
+    class Broken:
+        def search(self, *a, **kw):
+            raise StoreError("Chroma 数据目录无法打开")
+
+        def remove(self, *a, **kw):
+            raise StoreError("Chroma 数据目录无法打开")
+
+    monkeypatch.setattr(kb, "_kb", lambda settings: Broken())
+    settings = Settings(data_dir=tmp_path)
+    assert kb.kb_search(settings, "漏斗测算", None) == "知识库暂时无法使用：Chroma 数据目录无法打开"
+    assert kb.kb_remove(settings, "uploads/a.md") == "知识库暂时无法使用：Chroma 数据目录无法打开"
