@@ -97,3 +97,5 @@ def test_bless_writes_one_version_as_the_baseline_and_it_reads_back(tmp_path):
     back = load_run(path)
     assert back.versions() == ["v1"] and len(back.drafts) == 12
     assert not compare(back, "v1", run, "v1").gate.regression
+    lower = _run("B", "v1", {c: [60.0] for c in CASES})      # the blessed baseline does gate a worse run
+    assert compare(back, "v1", lower, "v1").gate.regression

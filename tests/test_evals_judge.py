@@ -24,7 +24,11 @@ def test_a_well_formed_rubric_answer_becomes_four_scores():
     score = judge.rubric(CASE, _record("v1"))
     assert score.ok and score.attempts == 1
     assert score.scores == {"specificity": 4, "actionability": 3, "fidelity": 5, "grounding": 2}
-    assert judge.prompt_hash
+    # the judge's prompts are versioned by content: the hash is of the two template files
+    from assistant.evals.judge import JUDGE_DIR
+    from assistant.evals.records import text_hash
+    assert judge.prompt_hash == text_hash((JUDGE_DIR / "rubric.md").read_text(encoding="utf-8") + "\0"
+                                          + (JUDGE_DIR / "pairwise.md").read_text(encoding="utf-8"))
 
 
 def test_garbage_is_retried_and_then_reported_as_a_judge_failure_not_a_score():
