@@ -66,12 +66,9 @@ def _stream(session: Session, job: Callable[[Progress], T]) -> Generator[Session
 
 
 def score(plan: SalesPlan, record: bool = False) -> Any:
-    """The validator's report for a plan (None if the validator is unavailable)."""
-    try:
-        from .validation import validate_plan
-    except ImportError:
-        log.warning("validation package unavailable; plan not scored")
-        return None
+    """The validator's report for a plan."""
+    from .validation import validate_plan
+
     report = validate_plan(plan)
     if record:
         plan.metadata.score_history.append(report.score)

@@ -36,9 +36,9 @@ from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan,
 from .config import Settings
 from .files import atomic_write, safe_filename
 from .parsing import format_amount, format_rate
+from .render import FORMATS
 from .request import PlanRequest
 
-FORMATS = ("md", "docx", "json")
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 REGIONS_DIR = "regions"
@@ -110,20 +110,12 @@ def draft_region(request: PlanRequest, formats: list[str], settings: Settings, o
             "tokens": plan.metadata.tokens_in + plan.metadata.tokens_out}
 
 
-def _score(plan) -> tuple[float | None, list[str]]:
-    """(validator score, failing checklist items) — None and [] when the validator is not in this build."""
-    history = plan.metadata.score_history
-    try:
-        from .validation import validate_plan
-    except ImportError:
-        return (history[-1] if history else None), []
+def _score(plan) -> tuple[float, list[str]]:
+    """(validator score, failing checklist items as "id description")."""
+    from .validation import validate_plan
+
     report = validate_plan(plan)
-    failed = getattr(report, "failed", None)
-    if failed is None:
-        failed = [i for i in getattr(report, "items", []) or [] if str(getattr(i, "status", "")) == "fail"]
-    names = [" ".join(str(x) for x in (getattr(i, "id", ""), getattr(i, "description", "")) if x) or str(i)
-             for i in failed]
-    return round(float(report.score), 1), names
+    return round(float(report.score), 1), [f"{i.id} {i.description}" for i in report.failed]
 
 
 # ---------------------------------------------------------------- completeness

@@ -30,6 +30,7 @@ from .parsing import parse_amount
 from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, request_block, sanitize,
                       section_schema, sources_block)
 from .request import PlanRequest
+from .retrieval.text import to_simplified
 from .schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, Reference, SalesPlan, SectionBase, SectionRun
 
 Progress = Callable[[ProgressEvent], None]
@@ -42,15 +43,6 @@ _CITE = re.compile(r"\[?\b[Ss](\d{1,2})\b\]?")
 _INLINE_CITE = re.compile(r"\s*[\[［(（]\s*[Ss]\d{1,2}(?:\s*[,，、]\s*[Ss]?\d{1,2})*\s*[\]］)）]")
 _AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(亿元|万元|亿|万|元)")
 _DATE = re.compile(r"(20\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2})日?)?")
-
-
-def _t2s() -> Callable[[str], str]:
-    try:
-        import opencc
-
-        return opencc.OpenCC("t2s").convert
-    except Exception:  # noqa: BLE001 — conversion is a nicety; checks still insist on Chinese
-        return lambda s: s
 
 
 class _Chain:
@@ -71,7 +63,7 @@ class _Chain:
         self._progress, self._lock = progress, threading.Lock()
         self._failures, self.breaker_reason, self.cached_calls = 0, None, 0
         self.chunks: dict[str, dict[str, Any]] = {}  # chunk id -> chunk, for references
-        self.to_simplified = _t2s()
+        self.to_simplified = to_simplified
 
     # -- progress and breaker (called from worker threads)
     def emit(self, key: str, status: str, detail: str = "") -> None:
