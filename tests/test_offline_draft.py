@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import yaml
 from docx import Document
 from typer.testing import CliRunner
@@ -106,20 +107,23 @@ def test_cli_rejects_unknown_format(tmp_path):
     assert not (tmp_path / "plan.pdf").exists()
 
 
-def test_cli_a_missing_prompt_version_is_a_chinese_error_and_no_file(tmp_path, monkeypatch):
+@pytest.fixture()
+def unreachable_model(monkeypatch):
+    """A model is configured, but nothing listens on its port."""
+    for name, value in {"PLAN_LLM_BASE_URL": "http://127.0.0.1:9/v1", "PLAN_LLM_MODEL": "any",
+                        "PLAN_LLM_MAX_RETRIES": "0"}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_cli_a_missing_prompt_version_is_a_chinese_error_and_no_file(tmp_path, monkeypatch, unreachable_model):
     monkeypatch.setenv("PLAN_PROMPT_VERSION", "v9")
-    monkeypatch.setenv("PLAN_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("PLAN_LLM_MODEL", "any")
     result = CliRunner().invoke(app, ["draft", "--example", "--out", str(tmp_path / "plan.md")])
     assert result.exit_code == 1
     assert "无法起草：找不到提示词版本「v9」" in result.output
     assert not (tmp_path / "plan.md").exists()
 
 
-def test_cli_text_with_an_unreachable_model_falls_back_to_the_rules(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAN_LLM_BASE_URL", "http://127.0.0.1:9/v1")
-    monkeypatch.setenv("PLAN_LLM_MODEL", "any")
-    monkeypatch.setenv("PLAN_LLM_MAX_RETRIES", "0")
+def test_cli_text_with_an_unreachable_model_falls_back_to_the_rules(tmp_path, unreachable_model):
     out = tmp_path / "plan.md"
     result = CliRunner().invoke(app, ["draft", "--text", "我们公司叫华东润滑油，明年江苏要做到1200万，6个销售",
                                       "--out", str(out), "--no-repair"])
