@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 from .config import Settings, get_settings
-from .offline import draft_offline
-from .planning import compute_figures
+from .drafting.offline import draft_offline
+from .planning.engine import compute_figures
 from .request import PlanRequest
 from .schema import ProgressEvent, SalesPlan
 
@@ -38,7 +38,7 @@ def draft_plan(
         plan = draft_offline(request, figures, progress=progress)
     else:
         # 2b. retrieval + LLM chain, section by section, with offline fallback per section
-        from .drafting import draft_sections
+        from .drafting.chain import draft_sections
         from .retrieval import get_knowledge_base
 
         kb = get_knowledge_base(settings)
@@ -59,7 +59,7 @@ def make_redraft(settings: Settings, *, progress: Progress | None = None, use_ca
         from .validation import offline_redraft
 
         return offline_redraft
-    from .drafting import redraft_sections
+    from .drafting.chain import redraft_sections
     from .retrieval import get_knowledge_base
 
     kb = get_knowledge_base(settings)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .files import atomic_write
-from .parsing import format_rate
+from .quantities import format_rate
 from .schema import SalesPlan, SectionBase
 
 AMOUNT_FIELDS = {"amount", "quota", "target_amount", "total", "revenue_target"}

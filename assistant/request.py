@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from .parsing import normalise_unit, parse_amount, parse_period, parse_rate
+from .quantities import normalise_unit, parse_amount, parse_period, parse_rate
 
 FIELD_LABELS: dict[str, str] = {
     "company": "公司名称", "industry": "行业", "product": "产品/服务", "region": "区域", "period": "计划周期",

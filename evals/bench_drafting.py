@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.config import Settings  # noqa: E402
-from assistant.drafting import _Chain, draft_sections  # noqa: E402
-from assistant.offline import draft_section  # noqa: E402
-from assistant.planning import compute_figures  # noqa: E402
-from assistant.prompts import load_prompts, section_schema  # noqa: E402
+from assistant.drafting.chain import _Chain, draft_sections  # noqa: E402
+from assistant.drafting.offline import draft_section  # noqa: E402
+from assistant.planning.engine import compute_figures  # noqa: E402
+from assistant.drafting.prompts import load_prompts, section_schema  # noqa: E402
 from assistant.request import load_request  # noqa: E402
 from assistant.schema import SECTION_KEYS, SECTIONS, SectionRun  # noqa: E402
 

@@ -20,8 +20,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.cli.main import EXAMPLE
-    from assistant.offline import draft_offline
-    from assistant.planning import compute_figures
+    from assistant.drafting.offline import draft_offline
+    from assistant.planning.engine import compute_figures
     from assistant.render import to_docx_bytes, to_markdown
     from assistant.request import load_request
 

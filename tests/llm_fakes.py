@@ -17,8 +17,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant import offline
-from assistant.prompts import section_schema
+from assistant.drafting import offline
+from assistant.drafting.prompts import section_schema
 from assistant.retrieval import Chunk
 from assistant.schema import SECTIONS
 

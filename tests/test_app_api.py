@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from assistant.app import VIEW_NAMES, launch
-from assistant.app_session import FORM_KEYS
+from assistant.ui.app import VIEW_NAMES, launch
+from assistant.ui.session import FORM_KEYS
 from assistant.config import Settings
 
 pytestmark = pytest.mark.server

@@ -1,17 +1,17 @@
 """The UI's actions as plain functions: a manager talks, fills gaps, drafts, revises, undoes and reopens a draft.
 
-These drive app_handlers directly (no browser, no server); test_app_api.py drives the same flows through Gradio.
+These drive ui.handlers directly (no browser, no server); test_app_api.py drives the same flows through Gradio.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from assistant import app_handlers as h
-from assistant import app_kb as kb
-from assistant.app_session import FORM_KEYS, Session, form_values, progress_view, score_view
+from assistant.ui import handlers as h
+from assistant.ui import knowledge as kb
+from assistant.ui.session import FORM_KEYS, Session, form_values, progress_view, score_view
 from assistant.config import Settings
-from assistant.drafts import DraftStore
+from assistant.ui.draft_store import DraftStore
 from assistant.request import build_request
 
 
@@ -238,7 +238,7 @@ def test_a_model_failure_mid_draft_falls_back_to_the_offline_drafter(tmp_path, m
 
 def test_with_a_model_a_revision_that_scores_worse_is_flagged_and_undoable(tmp_path, monkeypatch):
     """The rows below are what local-qwen (Qwen2.5-Coder-0.5B) returned for 「风险部分再具体一点」 in a live run."""
-    import assistant.drafting as drafting
+    import assistant.drafting.chain as drafting
     import assistant.retrieval as retrieval
     from assistant.schema import ProgressEvent, RiskRow
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.allocation import BatchInputError, parse_weights, prepare
+from assistant.batch.allocation import BatchInputError, parse_weights, prepare
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
 COMPANY = FIXTURES / "company.yaml"

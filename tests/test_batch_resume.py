@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from assistant.batch import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, drafter_id, job_key, region_dir
-from assistant.allocation import prepare
+from assistant.batch.run import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, drafter_id, job_key, region_dir
+from assistant.batch.allocation import prepare
 from assistant.config import Settings
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")

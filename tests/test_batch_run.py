@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from assistant import batch as batch_mod
-from assistant.batch import MANIFEST, SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch
+from assistant.batch import run as batch_mod
+from assistant.batch.run import MANIFEST, SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch
 from assistant.config import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.drafting import draft_sections, redraft_sections
-from assistant.planning import compute_figures
-from assistant.prompts import PromptError, load_prompts
+from assistant.drafting.chain import draft_sections, redraft_sections
+from assistant.planning.engine import compute_figures
+from assistant.drafting.prompts import PromptError, load_prompts
 from assistant.render import to_markdown
 from assistant.request import load_request
 from assistant.retrieval import Chunk

@@ -20,9 +20,9 @@ import vcr
 import yaml
 
 from assistant.config import Settings
-from assistant.drafting import draft_sections, redraft_sections
-from assistant.extraction import extract_with_llm
-from assistant.planning import compute_figures
+from assistant.drafting.chain import draft_sections, redraft_sections
+from assistant.intake.model_reader import extract_with_llm
+from assistant.planning.engine import compute_figures
 from assistant.render import to_markdown
 from assistant.request import load_request
 from assistant.schema import SECTION_KEYS
@@ -254,7 +254,7 @@ def test_a_knowledge_chunk_that_says_ignore_the_instructions_does_not_steer_the_
 
 
 def test_a_broken_draft_is_repaired_to_a_higher_score_by_the_model(mode, example, tmp_path):
-    from assistant.offline import draft_offline
+    from assistant.drafting.offline import draft_offline
     from assistant.schema import CustomerPersona, Risks, Swot
     from assistant.validation import repair_plan, validate_plan
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from assistant.evals.compare import GateConfig, compare
-from assistant.evals.records import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, load_run
+from assistant.evals.results import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, load_run
 from assistant.evals.report import comparison_markdown, to_html, to_junit, write_report
 from assistant.evals.service import bless
 

@@ -8,7 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.config import PROJECT_ROOT
 from assistant.evals.cases import load_cases
 from assistant.evals.judge import Judge
-from assistant.evals.records import DraftRecord
+from assistant.evals.results import DraftRecord
 
 CASE = load_cases(PROJECT_ROOT / "evals" / "cases", ["b2b-lubricant-jiangsu-year"])[0][0]
 GOOD = ('{"specificity": {"score": 4, "reason": "点名了苏南园区"}, "actionability": {"score": 3, "reason": "缺少负责人"},'
@@ -26,7 +26,7 @@ def test_a_well_formed_rubric_answer_becomes_four_scores():
     assert score.scores == {"specificity": 4, "actionability": 3, "fidelity": 5, "grounding": 2}
     # the judge's prompts are versioned by content: the hash is of the two template files
     from assistant.evals.judge import JUDGE_DIR
-    from assistant.evals.records import text_hash
+    from assistant.evals.results import text_hash
     assert judge.prompt_hash == text_hash((JUDGE_DIR / "rubric.md").read_text(encoding="utf-8") + "\0"
                                           + (JUDGE_DIR / "pairwise.md").read_text(encoding="utf-8"))
 

@@ -17,8 +17,8 @@ from assistant.config import PROJECT_ROOT, Settings
 from assistant.evals.chain import ChainDrafter
 from assistant.evals.runner import HarnessError, RunOptions
 from assistant.evals.service import run as run_eval
-from assistant.planning import compute_figures
-from assistant.prompts import load_prompts
+from assistant.planning.engine import compute_figures
+from assistant.drafting.prompts import load_prompts
 
 sys.path.insert(0, str(Path(__file__).parent))
 from llm_fakes import ScriptedChatModel, good_args, section_of, tool_answer  # noqa: E402

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from assistant.intake import IntakeResult, extract_fields, merge_fields, next_questions
+from assistant.intake.rule_reader import IntakeResult, extract_fields, merge_fields, next_questions
 from assistant.request import build_request
 
 TODAY = date(2026, 11, 23)
@@ -197,7 +197,7 @@ def test_the_module_stays_cheap_to_import():
     import sys
 
     heavy = ("pandas", "langchain_core", "chromadb", "gradio")
-    code = f"import sys, assistant.intake; print(any(m in sys.modules for m in {heavy!r}))"
+    code = f"import sys, assistant.intake.rule_reader; print(any(m in sys.modules for m in {heavy!r}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
 
@@ -294,7 +294,7 @@ def test_naming_the_competitors_again_replaces_the_list():
 
 
 def test_what_the_manager_does_not_know_yet_is_not_asked_again_and_stays_an_open_question():
-    from assistant.planning import compute_figures
+    from assistant.planning.engine import compute_figures
 
     start = {k: v for k, v in SO_FAR.items() if k != "competitors"}
     first = read("预算还没定", start)
@@ -316,8 +316,8 @@ def test_saying_a_known_fact_is_unknown_keeps_the_recorded_value_and_says_so():
 
 
 def test_amounts_in_chinese_numerals_go_through_the_one_amount_parser():
-    from assistant.intake import amount_of
-    from assistant.parsing import parse_amount
+    from assistant.intake.rule_reader import amount_of
+    from assistant.quantities import parse_amount
 
     assert amount_of is parse_amount
     assert read("明年目标一亿二千万").fields["revenue_target"] == 12000

@@ -9,7 +9,7 @@ import httpx
 import openai
 
 from assistant.config import Settings
-from assistant.extraction import extract, extract_with_llm
+from assistant.intake.model_reader import extract, extract_with_llm
 from llm_fakes import ScriptedChatModel, tool_answer
 
 TODAY = date(2026, 11, 23)

@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from assistant.config import Settings
-from assistant.drafting import draft_sections
-from assistant.planning import compute_figures
+from assistant.drafting.chain import draft_sections
+from assistant.planning.engine import compute_figures
 from assistant.request import load_request
 from assistant.schema import SECTION_KEYS
 from llm_fakes import StubKB

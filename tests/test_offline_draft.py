@@ -11,8 +11,8 @@ from docx import Document
 from typer.testing import CliRunner
 
 from assistant.cli.main import app
-from assistant.offline import draft_offline
-from assistant.planning import compute_figures
+from assistant.drafting.offline import draft_offline
+from assistant.planning.engine import compute_figures
 from assistant.render import load_plan_json, to_docx_bytes, to_json, to_markdown
 from assistant.request import build_request, load_request
 from assistant.schema import SECTION_SPECS

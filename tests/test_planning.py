@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.planning import allocate, compute_figures
+from assistant.planning.engine import allocate, compute_figures
 from assistant.request import build_request
 
 BASE = {"company": "华东润滑油", "region": "江苏", "period": "2027年", "revenue_target": 1200}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import Settings
-from assistant.offline import draft_offline
+from assistant.drafting.offline import draft_offline
 from assistant.request import load_request
-from assistant.revision import RevisionError, interpret, named_sections, revise
+from assistant.intake.revision import RevisionError, interpret, named_sections, revise
 from assistant.schema import SECTION_KEYS, SalesPlan
 from assistant.cli.main import EXAMPLE
 
@@ -106,7 +106,7 @@ def test_an_instruction_that_cannot_be_applied_gets_a_chinese_explanation(plan, 
 
 
 def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redrafting(plan, tmp_path, monkeypatch):
-    import assistant.drafting as drafting
+    import assistant.drafting.chain as drafting
     import assistant.retrieval as retrieval
 
     calls = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.offline import draft_offline
+from assistant.drafting.offline import draft_offline
 from assistant.request import build_request, load_request
 from assistant.cli.main import EXAMPLE
 from assistant.validation import validate_plan

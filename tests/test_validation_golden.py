@@ -12,7 +12,7 @@ import pytest
 
 from assistant.render import to_docx_bytes, to_markdown
 from assistant.validation import Report, validate_file, validate_plan, validate_text
-from assistant.validation.parse import build_doc, docx_events, plan_from_json
+from assistant.validation.reader import build_doc, docx_events, plan_from_json
 from assistant.validation.report import build_report
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -8,8 +8,8 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.offline import draft_offline
-from assistant.planning import allocate, funnel
+from assistant.drafting.offline import draft_offline
+from assistant.planning.engine import allocate, funnel
 from assistant.request import build_request
 from assistant.validation import validate_plan
 from assistant.validation.numeric import (

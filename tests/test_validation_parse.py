@@ -8,7 +8,7 @@ import io
 import pytest
 
 from assistant.validation import PlanParseError, load_checklist, load_document, validate_file, validate_text
-from assistant.validation.parse import map_heading
+from assistant.validation.reader import map_heading
 
 
 @pytest.mark.parametrize("heading, key", [
@@ -121,7 +121,7 @@ def test_bold_lines_and_numbered_list_items_can_be_section_headings():
 
 
 def load_document_text(text: str):
-    from assistant.validation.parse import parse_text
+    from assistant.validation.reader import parse_text
 
     return parse_text(text, "手写方案.md")
 

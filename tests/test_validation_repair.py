@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.schema import ProgressEvent, SalesPlan
 from assistant.validation import offline_redraft, repair_plan, validate_plan
-from assistant.validation.parse import plan_from_json
+from assistant.validation.reader import plan_from_json
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -34,10 +34,10 @@ def batch(
     """
     from rich.console import Console
 
-    from ..allocation import BatchInputError, prepare
-    from ..batch import SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch, totals
+    from ..batch.allocation import BatchInputError, prepare
+    from ..batch.run import SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch, totals
     from ..config import get_settings
-    from ..parsing import format_amount
+    from ..quantities import format_amount
 
     err = Console(stderr=True)
     settings = get_settings()
@@ -101,7 +101,7 @@ def allocation_table(prepared, limit: int | None = None):
     regions only the flagged and failed rows are shown (the full table is in summary.csv)."""
     from rich.table import Table
 
-    from ..parsing import format_rate
+    from ..quantities import format_rate
 
     unit = prepared.unit
     regions = prepared.regions

@@ -108,11 +108,11 @@ def _request_from_text(text: str, settings, offline: bool):
     from ..request import RequestError, build_request
 
     if settings.llm_configured and not offline:
-        from ..extraction import extract
+        from ..intake.model_reader import extract
 
         result = extract(text, settings)  # rules first, the model fills gaps; the rules alone if the model fails
     else:
-        from ..intake import extract_fields
+        from ..intake.rule_reader import extract_fields
 
         result = extract_fields(text)
     for note in result.notes:

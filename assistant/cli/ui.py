@@ -31,7 +31,7 @@ def ui(
 ) -> None:
     """启动网页界面：对话描述需求、逐节起草、查看评分、按对话修改、导出 Word/Markdown/JSON。"""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from ..app import launch
+    from ..ui.app import launch
     from ..config import get_settings
 
     settings = get_settings()

@@ -148,7 +148,7 @@ def resolve_request(cf: CaseFile, extract=None) -> PlanRequest:
     if cf.request is not None:
         return build_request(cf.request, "request")
     if extract is None:
-        from ..intake import extract_fields
+        from ..intake.rule_reader import extract_fields
 
         result = extract_fields(cf.text or "", today=cf.today)
         fields, missing = result.fields, result.missing

@@ -19,8 +19,8 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict
 
 from ..config import Settings
-from ..llm import ResponseCache
-from ..planning import compute_figures
+from ..drafting.llm import ResponseCache
+from ..planning.engine import compute_figures
 from ..request import PlanRequest
 from ..schema import SalesPlan
 from .recording import RecordingCache, ReplayMiss, open_cache, read_index
@@ -162,7 +162,7 @@ class ChainDrafter:
             if self.inner_factory is not None:
                 inner = self.inner_factory(repeat)
             else:
-                from ..llm import make_chat_model
+                from ..drafting.llm import make_chat_model
 
                 inner = make_chat_model(s, seed=repeat)
         cache = self.cache_for(version)
@@ -172,7 +172,7 @@ class ChainDrafter:
         return RecordingChatModel(inner=inner, model_label=label, params=params, recorder=cache)
 
     def __call__(self, request: PlanRequest, version: str, repeat: int) -> SalesPlan:
-        from ..drafting import draft_sections, redraft_sections
+        from ..drafting.chain import draft_sections, redraft_sections
 
         settings = self.settings.model_copy(update={"prompt_version": version})
         model = self.model_for(version, repeat)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..parsing import format_amount, parse_amount
+from ..quantities import format_amount, parse_amount
 from ..schema import SECTION_KEYS, SalesPlan
 from .cases import AsksAbout, BudgetTotal, Mentions, NoEnglish, NotMentions, QuotesFigure, Regex
 

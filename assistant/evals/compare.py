@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
-from .records import DraftRecord, ItemInfo, RunData
+from .results import DraftRecord, ItemInfo, RunData
 from .stats import DeltaStats, RepeatStats, delta_stats, rate, repeat_stats
 
 EXIT_REGRESSION = 100

@@ -16,12 +16,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 
 from ..config import PROJECT_ROOT
-from ..llm import ResponseCache, parse_json_answer
-from ..parsing import format_amount
+from ..drafting.llm import ResponseCache, parse_json_answer
+from ..quantities import format_amount
 from ..request import PlanRequest
 from ..schema import SECTIONS
 from .cases import EvalCase
-from .records import DraftRecord, JudgeScore, PairwiseVerdict, RunData, text_hash
+from .results import DraftRecord, JudgeScore, PairwiseVerdict, RunData, text_hash
 
 CRITERIA = ("specificity", "actionability", "fidelity", "grounding")
 JUDGE_DIR = PROJECT_ROOT / "evals" / "judge"

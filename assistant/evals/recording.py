@@ -1,4 +1,4 @@
-"""Recorded model answers for evals: the chain's own response cache (assistant.llm.ResponseCache — same key of
+"""Recorded model answers for evals: the chain's own response cache (assistant.drafting.llm.ResponseCache — same key of
 model, messages, parameters and method, same file format), salted with the repeat index so repeats stay
 independent samples, stored per prompt version under evals/recordings/<version>/.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
-from ..llm import ResponseCache
+from ..drafting.llm import ResponseCache
 
 INDEX = "MANIFEST.yaml"
 

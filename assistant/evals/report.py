@@ -11,7 +11,7 @@ from xml.etree import ElementTree as ET
 from ..files import atomic_write
 from ..schema import SECTIONS
 from .compare import Comparison, VersionSummary
-from .records import RunData
+from .results import RunData
 
 VERDICT = {"regression": "❌ 退步（门禁不通过）", "better": "✅ 更好（置信区间整体为正）", "no_regression": "➖ 未发现退步"}
 SIDE_CHARS = 600

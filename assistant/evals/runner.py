@@ -22,7 +22,7 @@ from ..request import PlanRequest
 from ..schema import SECTION_KEYS, SalesPlan
 from .cases import EvalCase, case_set_hash, load_cases
 from .checks import run_checks, section_text
-from .records import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, git_state, tree_hash
+from .results import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, git_state, tree_hash
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
 from .compare import Comparison, GateConfig, compare, summarise
-from .records import RunData, load_run
+from .results import RunData, load_run
 from .recording import has_recordings, open_cache, record_command, write_index
 from .report import comparison_markdown, write_report
 from .runner import HarnessError, Progress, RunOptions, run_eval, validator_scorer
@@ -30,7 +30,7 @@ def _rel(path: Path) -> str:
 
 def check_versions(settings: Settings, versions: list[str]) -> None:
     """Every prompt version must load completely (all section templates) before any model call."""
-    from ..prompts import PromptError, load_prompts
+    from ..drafting.prompts import PromptError, load_prompts
 
     problems = []
     for v in versions:
@@ -75,7 +75,7 @@ def eval_settings(settings: Settings, *, model: str | None, method: str | None, 
 
 
 def make_judge(settings: Settings, judge_model: str, options: RunOptions, mode: str):
-    from ..llm import make_chat_model
+    from ..drafting.llm import make_chat_model
     from .judge import Judge
     cache = open_cache(options.recordings, settings.data_dir, f"judge-{judge_model}", mode,
                        hint(options, options.versions, settings.llm_reask_attempts) + f" --judge {judge_model}")
@@ -94,7 +94,7 @@ def run(options: RunOptions, settings: Settings, *, model: str | None = None, me
     settings = eval_settings(settings, model=model, method=method, mode=mode)
     judge = make_judge(settings, options.judge, options, mode) if options.judge else None
     if drafter is None:
-        from ..offline import draft_offline
+        from ..drafting.offline import draft_offline
 
         if mode == "offline":
             drafter = lambda request, version, repeat: draft_offline(request)  # noqa: E731

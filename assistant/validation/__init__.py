@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .checklist import Checklist, ChecklistError, load_checklist
 from .document import PlanDoc, doc_from_plan
-from .parse import PlanParseError, load_document, parse_text
+from .reader import PlanParseError, load_document, parse_text
 from .repair import offline_redraft, repair_plan, validate_plan
 from .report import Finding, Report, SectionScore, build_report
 

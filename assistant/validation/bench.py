@@ -32,11 +32,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from ..cli.main import EXAMPLE
-    from ..offline import draft_offline
+    from ..drafting.offline import draft_offline
     from ..render import to_docx_bytes, to_markdown
     from ..request import build_request, load_request
-    from . import build_report, validate_plan, validate_text
-    from .parse import build_doc, docx_events
+    from . import build_report
+    from . import validate_plan
+    from . import validate_text
+    from .reader import build_doc, docx_events
 
     plans = {"rich": draft_offline(load_request(EXAMPLE)),
              "sparse": draft_offline(build_request({"company": "星河科技", "region": "华南", "period": "2027年",

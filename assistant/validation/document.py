@@ -14,7 +14,7 @@ from functools import cached_property
 
 from pydantic import BaseModel
 
-from ..parsing import format_amount
+from ..quantities import format_amount
 from ..render import AMOUNT_FIELDS, cell_text, section_fields
 from ..schema import SalesPlan, SectionBase
 

@@ -1,7 +1,7 @@
 """Reading numbers out of a PlanDoc: amounts with units, rates, counts, dates, labelled rows (months, quarters,
 reps, channels, budget lines) and the plan-wide facts every numeric rule needs (period, unit, target).
 
-Amount parsing reuses assistant.parsing; nothing here re-implements it.
+Amount parsing reuses assistant.quantities; nothing here re-implements it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from datetime import date
 from functools import cached_property
 
-from ..parsing import CN_QUARTER, UNIT_YUAN, normalise_unit, parse_amount, parse_period
+from ..quantities import CN_QUARTER, UNIT_YUAN, normalise_unit, parse_amount, parse_period
 from .document import Line, PlanDoc, Table
 
 MONEY_RE = re.compile(r"(?<![\d.])([+-]?\d[\d,]*(?:\.\d+)?)\s*(亿元|千万元|百万元|万元|千元|元|千万|百万|亿|万)"

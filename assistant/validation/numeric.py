@@ -7,8 +7,8 @@ matching presence item is what loses points for the missing content.
 
 from __future__ import annotations
 
-from ..parsing import format_amount, format_rate, months_between
-from . import extract
+from ..quantities import format_amount, format_rate, months_between
+from . import stated_numbers as extract
 from .checklist import ItemSpec
 from .document import PlanDoc
 from .facts import quote, substantive

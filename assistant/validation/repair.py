@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from ..planning import compute_figures
+from ..planning.engine import compute_figures
 from ..schema import SECTION_KEYS, ProgressEvent, SalesPlan, SectionBase, SectionRun
 from .document import doc_from_plan
 from .report import Report, build_report
@@ -81,7 +81,7 @@ def _is_empty(section: SectionBase | None) -> bool:
 def offline_redraft(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
     """Repair without a model: recompute figures, re-apply them to the failing sections, regenerate missing ones,
     and turn what is still failing into open questions of those sections."""
-    from ..offline import apply_figures, draft_section
+    from ..drafting.offline import apply_figures, draft_section
 
     plan = plan.model_copy(deep=True)
     figures = compute_figures(plan.request)

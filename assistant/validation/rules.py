@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 
-from ..parsing import normalise_unit
+from ..quantities import normalise_unit
 from . import numeric  # noqa: F401  (registers the numeric rules)
 from .checklist import ItemSpec, load_checklist
 from .document import CITATION_RE, Line, PlanDoc
-from .extract import baseline_and_growth, coverage_value
+from .stated_numbers import baseline_and_growth, coverage_value
 from .facts import (
     MONEY_RE,
     NUMBER_RE,

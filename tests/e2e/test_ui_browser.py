@@ -29,7 +29,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    from assistant.app import launch
+    from assistant.ui.app import launch
 
     demo, local_url = launch(Settings(data_dir=tmp_path_factory.mktemp("browser-data")), port=None)  # first free port
     yield local_url

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from assistant.files import atomic_write
-from assistant.offline import draft_offline
+from assistant.drafting.offline import draft_offline
 from assistant.request import load_request
 from assistant.schema import Competitor, Persona, SalesPlan
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import yaml
 
-from .config import get_settings
-from .parsing import format_amount, format_rate
-from .planning import allocate, compute_figures
-from .request import PlanRequest
-from .schema import (
+from ..config import get_settings
+from ..quantities import format_amount, format_rate
+from ..planning.engine import allocate, compute_figures
+from ..request import PlanRequest
+from ..schema import (
     SECTION_SPECS,
     SECTIONS,
     ActionItem,

@@ -1,7 +1,7 @@
 """The Gradio UI: chat on the left, form / preview / score / knowledge / export / drafts tabs on the right.
 
-Only layout and event wiring live here; what each action does is in app_handlers (plain functions over a Session)
-and what the page shows is in app_session. Gradio is imported inside `build_app`, so importing this module is cheap.
+Only layout and event wiring live here; what each action does is in ui.handlers (plain functions over a Session)
+and what the page shows is in ui.session. Gradio is imported inside `build_app`, so importing this module is cheap.
 Every event returns the same list of outputs (`VIEW`), rendered from the session by `_view`.
 """
 
@@ -11,9 +11,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from . import app_handlers as h
-from . import app_kb as kb
-from .app_session import (
+from . import handlers as h
+from . import knowledge as kb
+from .session import (
     EXPORT_HINT,
     FORM_FIELDS,
     UNITS,
@@ -26,9 +26,9 @@ from .app_session import (
     progress_view,
     score_view,
 )
-from .config import Settings, get_settings
-from .drafts import DraftStore
-from .schema import SECTION_SPECS
+from ..config import Settings, get_settings
+from .draft_store import DraftStore
+from ..schema import SECTION_SPECS
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry calls from an offline tool
 

@@ -15,14 +15,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .drafts import Draft, DraftStore
-from .files import safe_filename
-from .intake import AMOUNT_FIELDS, RATE_FIELDS, amount_of
-from .parsing import cn_to_number, format_rate, parse_rate
-from .render import FORMATS, export, to_markdown
-from .request import FIELD_LABELS, REQUIRED_FIELDS
-from .schema import SECTION_KEYS, SECTIONS, Assumption, ProgressEvent, SalesPlan
+from ..config import Settings
+from .draft_store import Draft, DraftStore
+from ..files import safe_filename
+from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
+from ..quantities import cn_to_number, format_rate, parse_rate
+from ..render import FORMATS, export, to_markdown
+from ..request import FIELD_LABELS, REQUIRED_FIELDS
+from ..schema import SECTION_KEYS, SECTIONS, Assumption, ProgressEvent, SalesPlan
 
 log = logging.getLogger(__name__)
 
@@ -295,7 +295,7 @@ def score_view(session: Session) -> tuple[str, str]:
              for s in report.sections]
     if not failed:
         return "\n".join(head), "所有检查项都已通过。"
-    from .validation.checklist import load_checklist
+    from ..validation.checklist import load_checklist
 
     severity = load_checklist().severity_labels
     order = {"critical": 0, "major": 1, "minor": 2}

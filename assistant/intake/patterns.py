@@ -1,4 +1,4 @@
-"""Vocabulary and pattern tables of the free-text intake reader (assistant.intake). Data, not logic.
+"""Vocabulary and pattern tables of the free-text intake reader (assistant.intake.rule_reader). Data, not logic.
 
 Every pattern here must stay linear on long runs of one character (possessive quantifiers, bounded repeats):
 tests/test_intake.py feeds 20,000-character runs through the reader.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .parsing import CN_NUMBER_CHARS
+from ..quantities import CN_NUMBER_CHARS
 
 MASK = "\x00"  # what a pass writes over the text it consumed
 

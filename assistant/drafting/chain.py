@@ -24,14 +24,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from . import offline
-from .config import Settings
+from ..config import Settings
 from .llm import AnswerError, StructuredLLM, Usage
-from .parsing import parse_amount
+from ..quantities import parse_amount
 from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, request_block, sanitize,
                       section_schema, sources_block)
-from .request import PlanRequest
-from .retrieval.text import to_simplified
-from .schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, Reference, SalesPlan, SectionBase, SectionRun
+from ..request import PlanRequest
+from ..retrieval.text import to_simplified
+from ..schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, Reference, SalesPlan, SectionBase, SectionRun
 
 Progress = Callable[[ProgressEvent], None]
 SUMMARY = "executive_summary"

@@ -11,9 +11,9 @@ import calendar
 import math
 from datetime import date, timedelta
 
-from .parsing import format_amount, format_rate, months_between
-from .request import PlanRequest, TeamRole
-from .schema import (
+from ..quantities import format_amount, format_rate, months_between
+from ..request import PlanRequest, TeamRole
+from ..schema import (
     Assumption,
     BudgetLine,
     Figures,

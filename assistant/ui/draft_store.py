@@ -17,9 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .config import Settings
-from .files import atomic_write
-from .schema import SalesPlan
+from ..config import Settings
+from ..files import atomic_write
+from ..schema import SalesPlan
 
 log = logging.getLogger(__name__)
 

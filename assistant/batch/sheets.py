@@ -17,8 +17,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from .parsing import normalise_unit
-from .request import FIELD_LABELS
+from ..quantities import normalise_unit
+from ..request import FIELD_LABELS
 
 COLUMNS: dict[str, tuple[str, ...]] = {  # canonical -> aliases (normalised: lower case, no spaces)
     "region": ("区域", "地区", "大区", "片区", "省份", "省区", "销售区域", "区域名称", "region", "area", "territory"),

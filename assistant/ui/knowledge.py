@@ -8,14 +8,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
-from .files import atomic_write, safe_filename
+from ..config import Settings
+from ..files import atomic_write, safe_filename
 
 log = logging.getLogger(__name__)
 
 
 def _kb(settings: Settings):
-    from .retrieval import get_knowledge_base
+    from ..retrieval import get_knowledge_base
 
     return get_knowledge_base(settings)
 

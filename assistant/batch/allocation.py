@@ -1,6 +1,6 @@
 """Batch input: a regions sheet (CSV/XLSX) + the company YAML -> one PlanRequest per region, targets allocated.
 
-Reading the file (encodings, delimiters, merged cells, header names and units) is assistant.sheets; here its rows
+Reading the file (encodings, delimiters, merged cells, header names and units) is assistant.batch.sheets; here its rows
 become RegionRows. Cells may say "1,200万" or "1.2亿". A 合计/总计 row is not a region: its figures are compared with
 the sum of the rows.
 
@@ -24,9 +24,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
-from .parsing import UNIT_YUAN, format_amount, normalise_unit, parse_amount, parse_rate
-from .planning import allocate
-from .request import FIELD_LABELS, PlanRequest, RequestError, build_request
+from ..quantities import UNIT_YUAN, format_amount, normalise_unit, parse_amount, parse_rate
+from ..planning.engine import allocate
+from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
 from .sheets import BatchInputError, decode_text, header_columns, read_sheet  # batch.py imports BatchInputError from here
 
 DEFAULT_WEIGHTS = {"potential": 0.4, "last_year": 0.4, "headcount": 0.2}

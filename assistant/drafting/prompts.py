@@ -16,9 +16,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
-from .parsing import format_amount, format_rate
-from .request import PlanRequest
-from .schema import SECTION_KEYS, SECTIONS, Figures
+from ..quantities import format_amount, format_rate
+from ..request import PlanRequest
+from ..schema import SECTION_KEYS, SECTIONS, Figures
 
 COMMON_FIELDS = ("citations", "assumptions", "open_questions")
 

@@ -22,14 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from . import intake_patterns as pat
-from .intake_patterns import AMOUNT_FIELDS, LIST_FIELDS, MASK, QUESTIONS, RATE_FIELDS  # noqa: F401 (re-exported)
-from .parsing import cn_to_number, format_rate, parse_amount, parse_period, parse_rate
-from .request import FIELD_LABELS, REQUIRED_FIELDS
+from . import patterns as pat
+from .patterns import AMOUNT_FIELDS, LIST_FIELDS, MASK, QUESTIONS, RATE_FIELDS  # noqa: F401 (re-exported)
+from ..quantities import cn_to_number, format_rate, parse_amount, parse_period, parse_rate
+from ..request import FIELD_LABELS, REQUIRED_FIELDS
 
 MAX_CHARS = 20_000  # a chat message longer than this is cut (1 MB of text is still answered in milliseconds)
 KEY_REACH = 40  # an amount's key ("目标", "预算") is looked for this many characters around it
-amount_of = parse_amount  # one amount parser (reads "一千二百万" too); app_session and extraction import this name
+amount_of = parse_amount  # one amount parser (reads "一千二百万" too); ui.session and intake.model_reader import this name
 
 
 class IntakeResult(BaseModel):

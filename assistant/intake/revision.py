@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Settings
-from .intake import extract_fields, show
-from .offline import apply_figures, draft_section, plan_title
-from .parsing import format_rate, parse_rate
-from .planning import allocate, compute_figures
-from .request import FIELD_LABELS, PlanRequest, RequestError, build_request
-from .schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, SalesPlan, SectionRun
+from ..config import Settings
+from .rule_reader import extract_fields, show
+from ..drafting.offline import apply_figures, draft_section, plan_title
+from ..quantities import format_rate, parse_rate
+from ..planning.engine import allocate, compute_figures
+from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
+from ..schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, SalesPlan, SectionRun
 
 Progress = Callable[[ProgressEvent], None]
 
@@ -203,8 +203,8 @@ def apply_revision(plan: SalesPlan, revision: Revision, *, settings: Settings, o
                                   numbers_note if key in affected else "") if t] for key in targets}
     unchanged: list[str] = []
     if settings.llm_configured and not offline:
-        from .drafting import redraft_sections
-        from .retrieval import get_knowledge_base
+        from ..drafting.chain import redraft_sections
+        from ..retrieval import get_knowledge_base
 
         new = redraft_sections(new, feedback, settings=settings, kb=get_knowledge_base(settings), progress=progress)
     else:

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from .app_session import Session, apply_form, missing_text, note_placeholders, placeholders_for
-from .config import Settings
-from .drafts import DraftError
-from .intake import IntakeResult, extract_fields, missing_fields, next_questions, show
-from .request import FIELD_LABELS, RequestError, build_request
-from .revision import Revision, RevisionError, apply_revision, interpret, request_fields
-from .schema import SECTIONS, ProgressEvent, SalesPlan
+from .session import Session, apply_form, missing_text, note_placeholders, placeholders_for
+from ..config import Settings
+from .draft_store import DraftError
+from ..intake.rule_reader import IntakeResult, extract_fields, missing_fields, next_questions, show
+from ..request import FIELD_LABELS, RequestError, build_request
+from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
+from ..schema import SECTIONS, ProgressEvent, SalesPlan
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +67,7 @@ def _stream(session: Session, job: Callable[[Progress], T]) -> Generator[Session
 
 def score(plan: SalesPlan, record: bool = False) -> Any:
     """The validator's report for a plan."""
-    from .validation import validate_plan
+    from ..validation import validate_plan
 
     report = validate_plan(plan)
     if record:
@@ -120,7 +120,7 @@ def sync_form(session: Session, form: list[Any] | None) -> None:
 def _extract(session: Session, text: str) -> IntakeResult:
     """Rules alone offline; with a model, extraction.extract (rules first, the model fills gaps, falls back)."""
     if session.settings.llm_configured:
-        from .extraction import extract
+        from ..intake.model_reader import extract
 
         return extract(text, session.settings, previous=session.fields, unknown=session.draft.unknown)
     return extract_fields(text, previous=session.fields, unknown=session.draft.unknown)
@@ -174,7 +174,7 @@ def draft(session: Session, form: list[Any] | None, defaults: bool = False) -> I
 
 
 def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator[Session]:
-    from .pipeline import draft_plan
+    from ..pipeline import draft_plan
 
     sync_form(session, form)
     fields = dict(session.fields)
@@ -329,8 +329,8 @@ def repair(session: Session) -> Iterator[Session]:
 
 
 def _repair(session: Session, plan: SalesPlan) -> Iterator[Session]:
-    from .pipeline import make_redraft
-    from .validation import repair_plan
+    from ..pipeline import make_redraft
+    from ..validation import repair_plan
 
     settings = session.settings
 

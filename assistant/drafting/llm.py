@@ -27,8 +27,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import ValidationError
 
-from .config import Settings
-from .files import atomic_write
+from ..config import Settings
+from ..files import atomic_write
 
 log = logging.getLogger(__name__)
 

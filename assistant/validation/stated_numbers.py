@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..parsing import parse_amount
+from ..quantities import parse_amount
 from .document import PlanDoc
 from .facts import (
     MONEY_RE,

@@ -33,11 +33,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan, prepare
-from .config import Settings
-from .files import atomic_write, safe_filename
-from .parsing import format_amount, format_rate
-from .render import FORMATS
-from .request import PlanRequest
+from ..config import Settings
+from ..files import atomic_write, safe_filename
+from ..quantities import format_amount, format_rate
+from ..render import FORMATS
+from ..request import PlanRequest
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -96,8 +96,8 @@ Event = Callable[[RegionOutcome, int, int], None]
 def draft_region(request: PlanRequest, formats: list[str], settings: Settings, offline: bool | None,
                  repair: bool) -> dict[str, Any]:
     """Draft one region and render it; returns bytes per format plus score, failing items, time and tokens."""
-    from .pipeline import draft_plan
-    from .render import render
+    from ..pipeline import draft_plan
+    from ..render import render
 
     started = time.perf_counter()
     plan = draft_plan(request, settings=settings, offline=offline, repair=repair)
@@ -112,7 +112,7 @@ def draft_region(request: PlanRequest, formats: list[str], settings: Settings, o
 
 def _score(plan) -> tuple[float, list[str]]:
     """(validator score, failing checklist items as "id description")."""
-    from .validation import validate_plan
+    from ..validation import validate_plan
 
     report = validate_plan(plan)
     return round(float(report.score), 1), [f"{i.id} {i.description}" for i in report.failed]

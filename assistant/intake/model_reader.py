@@ -20,11 +20,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from .config import Settings
-from .intake import IntakeResult, amount_of, extract_fields, merge_fields, missing_fields
-from .parsing import cn_to_number, parse_period, parse_rate
-from .request import FIELD_LABELS
-from .llm import AnswerError, StructuredLLM
+from ..config import Settings
+from .rule_reader import IntakeResult, amount_of, extract_fields, merge_fields, missing_fields
+from ..quantities import cn_to_number, parse_period, parse_rate
+from ..request import FIELD_LABELS
+from ..drafting.llm import AnswerError, StructuredLLM
 
 SYSTEM = ("你是信息抽取助手。从用户的话里找出制定销售方案需要的信息，每个字段都只能照抄原文中的词语（包括数字和单位），"
           "原文没有明确说到的字段一律填 null，绝不猜测或补全。")
@@ -152,7 +152,7 @@ def extract_with_llm(text: str, settings: Settings, *, previous: dict[str, Any] 
                      use_cache: bool = True) -> IntakeResult:
     """The LLM reading of one message, grounded in the text; merged onto `previous` like the rule-based reader.
     Raises LLMUnavailable when the endpoint cannot answer."""
-    from .llm import LLMUnavailable
+    from ..drafting.llm import LLMUnavailable
 
     today = today or date.today()
     unit = (previous or {}).get("currency_unit", "万元")
