@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         """What the UI and CLI may show: model name and host, never the key."""
         if not self.llm_configured:
             return "离线模式（内置离线起草器，无需模型与网络）"
+        return self.endpoint_label()
+
+    def endpoint_label(self) -> str:
+        """The configured model as `model @ host` (never the key)."""
         host = urlparse(self.llm_base_url or "").netloc or self.llm_base_url
         return f"{self.llm_model} @ {host}"
 

@@ -228,27 +228,31 @@ def to_docx_bytes(plan: SalesPlan) -> bytes:
     return buf.getvalue()
 
 
-def format_for(path: Path, fmt: str | None = None) -> str:
-    fmt = (fmt or path.suffix.lstrip(".")).lower()
-    fmt = {"markdown": "md", "mdown": "md"}.get(fmt, fmt)
-    if fmt not in FORMATS:
-        raise ValueError(f"不支持的导出格式「{fmt or path.suffix}」，可选：md、docx、json")
-    return fmt
+def output_format(path: Path | None = None, fmt: str | None = None) -> str:
+    """The one decision of an export's format: the format asked for, else the file's suffix, else Markdown
+    (no file: printed). Raises ValueError (Chinese) for anything but md / docx / json."""
+    if fmt is None and path is None:
+        return "md"
+    chosen = (fmt or (path.suffix.lstrip(".") if path is not None else "")).lower()
+    chosen = {"markdown": "md", "mdown": "md"}.get(chosen, chosen)
+    if chosen not in FORMATS:
+        raise ValueError(f"不支持的导出格式「{chosen or (path.suffix if path is not None else '')}」，可选：md、docx、json")
+    return chosen
 
 
 def render(plan: SalesPlan, fmt: str) -> str | bytes:
-    fmt = format_for(Path(f"x.{fmt}"))
+    """The plan in a format already chosen by `output_format`."""
     if fmt == "md":
         return to_markdown(plan)
     if fmt == "json":
         return to_json(plan)
-    return to_docx_bytes(plan)
+    if fmt == "docx":
+        return to_docx_bytes(plan)
+    raise ValueError(f"不支持的导出格式「{fmt}」，可选：md、docx、json")
 
 
-def export(plan: SalesPlan, path: str | Path, fmt: str | None = None) -> Path:
-    """Write the plan atomically in the format given (or taken from the suffix)."""
-    path = Path(path)
-    fmt = format_for(path, fmt)
+def export(plan: SalesPlan, path: str | Path, fmt: str) -> Path:
+    """Write the plan atomically in a format already chosen by `output_format`."""
     return atomic_write(path, render(plan, fmt))
 
 

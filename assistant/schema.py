@@ -6,6 +6,7 @@ Field titles are the Chinese column headings; renderers and the validator read t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Literal
 
@@ -436,3 +437,6 @@ class ProgressEvent(BaseModel):
     section: str
     status: Literal["waiting", "started", "retried", "done", "fallback", "repaired", "offline"]
     detail: str = ""
+
+
+Progress = Callable[[ProgressEvent], None]  # the one progress callback type: drafting, repair, revision, UI, CLI

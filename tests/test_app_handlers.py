@@ -13,6 +13,7 @@ from assistant.ui.session import FORM_KEYS, Session, form_values, progress_view,
 from assistant.config import Settings
 from assistant.ui.draft_store import DraftStore
 from assistant.request import build_request
+from assistant.schema import ProgressEvent
 
 
 @pytest.fixture
@@ -219,11 +220,11 @@ def test_a_model_failure_mid_draft_falls_back_to_the_offline_drafter(tmp_path, m
 
     real = pipeline.draft_plan
 
-    def flaky(request, *, settings, offline=None, progress=None, **kw):
-        if not offline:
-            progress(pipeline.ProgressEvent(section="executive_summary", status="started"))
+    def flaky(request, *, settings, drafter, progress=None, **kw):
+        if drafter.uses_model:
+            progress(ProgressEvent(section="executive_summary", status="started"))
             raise TimeoutError("模型30秒无响应")
-        return real(request, settings=settings, offline=offline, progress=progress, **kw)
+        return real(request, settings=settings, drafter=drafter, progress=progress, **kw)
 
     monkeypatch.setattr(pipeline, "draft_plan", flaky)
     settings = Settings(data_dir=tmp_path, llm_model="m", llm_base_url="http://127.0.0.1:9/v1")
@@ -240,9 +241,9 @@ def test_with_a_model_a_revision_that_scores_worse_is_flagged_and_undoable(tmp_p
     """The rows below are what local-qwen (Qwen2.5-Coder-0.5B) returned for 「风险部分再具体一点」 in a live run."""
     import assistant.drafting.chain as drafting
     import assistant.retrieval as retrieval
-    from assistant.schema import ProgressEvent, RiskRow
+    from assistant.schema import RiskRow
 
-    def weak_model(plan, feedback, *, settings, kb, progress=None, use_cache=True, llm=None):
+    def weak_model(plan, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None):
         assert list(feedback) == ["risks"]
         plan.sections.risks.risks = [RiskRow(category="市场风险", risk="市场存在不确定性", trigger="—",
                                              response="加强关注", owner="销售经理")] * 4
@@ -254,9 +255,11 @@ def test_with_a_model_a_revision_that_scores_worse_is_flagged_and_undoable(tmp_p
     settings = Settings(data_dir=tmp_path, llm_model="local-qwen", llm_base_url="http://127.0.0.1:9/v1")
     session = Session.start(settings)
     session.draft.fields = {"company": "华东润滑油", "region": "江苏", "period": "2027年", "revenue_target": 1200}
+    from assistant.drafting.drafter import OfflineDrafter
     from assistant.pipeline import draft_plan
 
-    session.draft.add_version(draft_plan(build_request(session.fields), settings=settings, offline=True), "初稿")
+    offline = OfflineDrafter()
+    session.draft.add_version(draft_plan(build_request(session.fields), settings=settings, drafter=offline), "初稿")
     session.report = h.score(session.plan)
 
     reply = say(session, "风险部分再具体一点")

@@ -13,7 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from assistant.batch.run import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, drafter_id, job_key, region_dir
+from assistant.drafting.drafter import make_drafter
+from assistant.batch.run import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, job_key, region_dir
 from assistant.batch.allocation import prepare
 from assistant.config import Settings
 
@@ -73,7 +74,7 @@ def test_sigkill_mid_run_then_rerun_finishes_every_region_exactly_once(tmp_path)
     settings = Settings(data_dir=tmp_path / "data")
     for plan in prepared.regions:
         folder = region_dir(out, plan.region)
-        key = job_key(plan.request, drafter_id(settings, True))
+        key = job_key(plan.request, make_drafter(settings, offline=True).key)
         assert complete_manifest(folder, key, plan.region, list(FORMATS)) is not None, plan.region
         assert len(list(folder.iterdir())) == 1 + len(FORMATS)
     assert len(list((out / "regions").iterdir())) == REGIONS

@@ -241,8 +241,10 @@ def test_a_broken_index_still_gives_a_plan(example, settings):
 
 
 def test_without_a_model_the_offline_drafter_answers_and_says_so(example, tmp_path):
-    request, figures = example
-    plan = draft_sections(request, figures, settings=Settings(data_dir=tmp_path), kb=StubKB())
+    from assistant.pipeline import draft_plan
+
+    request, _ = example
+    plan = draft_plan(request, settings=Settings(data_dir=tmp_path), repair=False)
     assert plan.metadata.drafter == "offline"
     assert any("离线" in n for n in plan.metadata.notes)
 
@@ -381,3 +383,30 @@ def test_channel_shares_written_as_percentages_are_read_as_fractions(example, se
     channels = plan.sections.channel_plan.channels
     assert [c.target_share for c in channels] == [0.5, 0.3, 0.2]
     assert [c.target_amount for c in channels] == [600, 360, 240]          # the engine's split of 1200
+
+
+def test_the_offline_drafter_runs_at_most_once_per_section_through_draft_fallback_and_repair(example, settings,
+                                                                                             monkeypatch):
+    """Two sections answer garbage (so they fall back) and the repair round redrafts through the same drafter: the
+    offline drafter still writes each section once (skeleton, fallback and redraft share it)."""
+    from assistant.drafting import offline
+    from assistant.drafting.drafter import ModelDrafter
+    from assistant.pipeline import draft_plan
+
+    prompts = load_prompts(settings.prompts_dir, settings.prompt_version)
+    answers = {k: good_args(k, *example, prompts) for k in SECTION_KEYS}  # the fake model's, drafted beforehand
+    model = model_for(example, settings, override=lambda key, m, n: text_answer("待定") if key in ("swot", "risks")
+                      else answers[key])
+    runs: dict[str, int] = {}
+    real = offline.draft_section
+
+    def counted(key, *args, **kw):
+        runs[key] = runs.get(key, 0) + 1
+        return real(key, *args, **kw)
+
+    monkeypatch.setattr(offline, "draft_section", counted)
+    plan = draft_plan(example[0], settings=settings, drafter=ModelDrafter(settings, kb=StubKB(), llm=model))
+
+    assert plan.metadata.sections["swot"].status == "fallback"
+    assert len(plan.metadata.score_history) >= 1
+    assert runs and set(runs) == set(SECTION_KEYS) and max(runs.values()) == 1

@@ -9,7 +9,7 @@ import httpx
 import openai
 
 from assistant.config import Settings
-from assistant.intake.model_reader import extract, extract_with_llm
+from assistant.intake.model_reader import extract_with_llm, read_text
 from llm_fakes import ScriptedChatModel, tool_answer
 
 TODAY = date(2026, 11, 23)
@@ -59,7 +59,7 @@ def test_the_rules_come_first_and_the_model_only_fills_gaps(tmp_path):
     text = "公司叫华东润滑科技有限公司，明年江苏要做到1200万"
     model = spans(company="华东润滑科技有限公司", region="江苏", period="明年", revenue_target="1300万",
                   product="润滑")
-    result = extract(text, settings(tmp_path), today=TODAY, llm=model)
+    result = read_text(text, settings(tmp_path), today=TODAY, llm=model)
     assert result.fields["revenue_target"] == 1200            # the rule's reading of the number is kept
     assert result.fields["company"] == "华东润滑科技有限公司"
     assert not result.missing
@@ -68,12 +68,12 @@ def test_the_rules_come_first_and_the_model_only_fills_gaps(tmp_path):
 def test_when_the_model_fails_the_rule_based_reading_is_used_and_said(tmp_path):
     refused = openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
     model = ScriptedChatModel(responder=lambda m, kw: refused)
-    result = extract(TEXT, settings(tmp_path), today=TODAY, llm=model)
+    result = read_text(TEXT, settings(tmp_path), today=TODAY, llm=model)
     assert result.fields["region"] == "江苏" and result.fields["revenue_target"] == 1200
     assert any("大模型抽取失败" in n and "已使用规则抽取" in n for n in result.notes)
 
 
 def test_offline_never_calls_a_model(tmp_path):
     model = spans(region="江苏")
-    result = extract(TEXT, settings(tmp_path), today=TODAY, llm=model, offline=True)
+    result = read_text(TEXT, settings(tmp_path), today=TODAY, llm=model, use_model=False)
     assert model.calls == [] and result.fields["region"] == "江苏"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.config import Settings
+from assistant.drafting.drafter import make_drafter
 from assistant.drafting.offline import draft_offline
 from assistant.request import load_request
 from assistant.intake.revision import RevisionError, interpret, named_sections, revise
@@ -28,7 +29,7 @@ def changed_sections(old: SalesPlan, new: SalesPlan) -> list[str]:
 
 def test_raising_online_ads_to_half_the_budget_changes_only_the_budget(plan, settings):
     original = plan.model_copy(deep=True)
-    result = revise(plan, "把预算里线上投放提高到50%", settings=settings)
+    result = revise(plan, "把预算里线上投放提高到50%", drafter=make_drafter(settings))
     new = result.plan
 
     assert changed_sections(plan, new) == ["budget"] == result.sections
@@ -42,7 +43,7 @@ def test_raising_online_ads_to_half_the_budget_changes_only_the_budget(plan, set
 
 
 def test_an_existing_budget_line_can_be_moved_by_percentage_points(plan, settings):
-    result = revise(plan, "获客预算提高10个百分点", settings=settings)
+    result = revise(plan, "获客预算提高10个百分点", drafter=make_drafter(settings))
     shares = {b.item.split("（")[0]: b.share for b in result.plan.figures.budget_lines}
     assert shares["获客"] == 0.5
     assert round(sum(shares.values()), 6) == 1
@@ -50,7 +51,7 @@ def test_an_existing_budget_line_can_be_moved_by_percentage_points(plan, setting
 
 
 def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
-    result = revise(plan, "目标改成1500万", settings=settings)
+    result = revise(plan, "目标改成1500万", drafter=make_drafter(settings))
     new = result.plan
     assert new.request.revenue_target == 1500 and new.figures.revenue_target == 1500
     assert sum(m.amount for m in new.sections.target_breakdown.months) == pytest.approx(1500)
@@ -64,7 +65,7 @@ def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
 
 
 def test_asking_for_more_detail_offline_touches_only_that_section_and_says_why_nothing_changed(plan, settings):
-    result = revise(plan, "风险部分再具体一点", settings=settings)
+    result = revise(plan, "风险部分再具体一点", drafter=make_drafter(settings))
     assert changed_sections(plan, result.plan) == ["risks"]
     assert result.unchanged == ["risks"]
     assert "修改要求待落实：风险部分再具体一点" in result.plan.sections.risks.open_questions
@@ -73,7 +74,7 @@ def test_asking_for_more_detail_offline_touches_only_that_section_and_says_why_n
 
 
 def test_adding_a_competitor_keeps_the_ones_already_named(plan, settings):
-    result = revise(plan, "竞争对手加上嘉实多", settings=settings)
+    result = revise(plan, "竞争对手加上嘉实多", drafter=make_drafter(settings))
     assert result.plan.request.competitors == ["壳牌", "美孚", "长城润滑油", "嘉实多"]
     assert "market_analysis" in result.sections
     assert any(c.name == "嘉实多" for c in result.plan.sections.market_analysis.competitors)
@@ -102,7 +103,7 @@ def test_sections_are_found_by_their_title_or_everyday_words(text, sections):
 ])
 def test_an_instruction_that_cannot_be_applied_gets_a_chinese_explanation(plan, settings, text, message):
     with pytest.raises(RevisionError, match=message):
-        revise(plan, text, settings=settings)
+        revise(plan, text, drafter=make_drafter(settings))
 
 
 def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redrafting(plan, tmp_path, monkeypatch):
@@ -111,7 +112,7 @@ def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redraft
 
     calls = []
 
-    def fake_redraft(p, feedback, *, settings, kb, progress=None, use_cache=True, llm=None):
+    def fake_redraft(p, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None):
         calls.append(feedback)
         return p
 
@@ -119,8 +120,8 @@ def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redraft
     monkeypatch.setattr(retrieval, "get_knowledge_base", lambda settings: object())
     settings = Settings(data_dir=tmp_path, llm_model="m", llm_base_url="http://127.0.0.1:9/v1")
 
-    revise(plan, "风险部分再具体一点", settings=settings)
-    result = revise(plan, "把预算里线上投放提高到50%", settings=settings)
+    revise(plan, "风险部分再具体一点", drafter=make_drafter(settings))
+    result = revise(plan, "把预算里线上投放提高到50%", drafter=make_drafter(settings))
 
     assert calls[0] == {"risks": ["风险部分再具体一点"]}
     assert list(calls[1]) == ["budget"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.schema import ProgressEvent, SalesPlan
-from assistant.validation import offline_redraft, repair_plan, validate_plan
+from assistant.drafting.offline import redraft_offline
+from assistant.validation import repair_plan, validate_plan
 from assistant.validation.reader import plan_from_json
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -20,7 +21,7 @@ def test_a_draft_with_broken_numbers_is_repaired_offline_to_a_higher_score():
     broken = golden("inconsistent_numbers")
     before = validate_plan(broken)
     events: list[ProgressEvent] = []
-    repaired = repair_plan(broken, offline_redraft, rounds=2, threshold=99, progress=events.append)
+    repaired = repair_plan(broken, redraft_offline, rounds=2, threshold=99, progress=events.append)
     after = validate_plan(repaired)
 
     assert after.score > before.score
@@ -40,7 +41,7 @@ def test_a_draft_with_broken_numbers_is_repaired_offline_to_a_higher_score():
 def test_missing_sections_are_regenerated_offline():
     plan = golden("missing_sections")
     assert validate_plan(plan).score >= 85  # above the threshold, but missing critical sections: still repaired
-    repaired = repair_plan(plan, offline_redraft, rounds=2, threshold=85)
+    repaired = repair_plan(plan, redraft_offline, rounds=2, threshold=85)
     assert repaired.sections.swot and repaired.sections.budget and repaired.sections.risks
     assert repaired.metadata.score_history[-1] == 100
     assert repaired.metadata.score_history[0] < 90
@@ -53,7 +54,7 @@ def test_only_failing_sections_are_redrafted_with_the_findings_as_feedback():
 
     def redraft(p: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
         calls.append(feedback)
-        return offline_redraft(p, feedback)
+        return redraft_offline(p, feedback)
 
     repair_plan(plan, redraft, rounds=1, threshold=100)
     assert calls == [expected]

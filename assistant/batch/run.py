@@ -34,6 +34,7 @@ from pydantic import BaseModel, Field
 
 from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan, prepare
 from ..config import Settings
+from ..drafting.drafter import Drafter, make_drafter
 from ..files import atomic_write, safe_filename
 from ..quantities import format_amount, format_rate
 from ..render import FORMATS
@@ -93,14 +94,14 @@ Event = Callable[[RegionOutcome, int, int], None]
 
 # ---------------------------------------------------------------- the worker (runs in a process or thread)
 
-def draft_region(request: PlanRequest, formats: list[str], settings: Settings, offline: bool | None,
+def draft_region(request: PlanRequest, formats: list[str], settings: Settings, drafter: Drafter,
                  repair: bool) -> dict[str, Any]:
     """Draft one region and render it; returns bytes per format plus score, failing items, time and tokens."""
     from ..pipeline import draft_plan
     from ..render import render
 
     started = time.perf_counter()
-    plan = draft_plan(request, settings=settings, offline=offline, repair=repair)
+    plan = draft_plan(request, settings=settings, drafter=drafter, repair=repair)
     score, failing = _score(plan)
     blobs = {}
     for fmt in formats:
@@ -119,12 +120,6 @@ def _score(plan) -> tuple[float, list[str]]:
 
 
 # ---------------------------------------------------------------- completeness
-
-def drafter_id(settings: Settings, offline: bool | None) -> str:
-    if offline or not settings.llm_configured:
-        return "offline"
-    return f"{settings.llm_model}@{settings.prompt_version}"
-
 
 def job_key(request: PlanRequest, drafter: str) -> str:
     payload = json.dumps({"request": request.model_dump(mode="json"), "drafter": drafter}, sort_keys=True,
@@ -232,8 +227,10 @@ def _executor(n: int, processes: bool):
 
 def run_batch(regions_path: str | Path, company_path: str | Path, options: BatchOptions, *,
               settings: Settings, on_start: Callable[[Prepared, int], None] | None = None,
-              on_event: Event | None = None, prepared: Prepared | None = None) -> BatchResult:
-    """Prepare, skip complete regions, draft the rest, write the summaries. Raises BatchInputError for fatal input."""
+              on_event: Event | None = None, prepared: Prepared | None = None,
+              drafter: Drafter | None = None) -> BatchResult:
+    """Prepare, skip complete regions, draft the rest, write the summaries. Raises BatchInputError for fatal input.
+    `drafter` defaults to the one the settings (and options.offline) choose."""
     started = time.perf_counter()
     formats = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in options.formats if f.strip()))
     bad = [f for f in formats if f not in FORMATS]
@@ -247,7 +244,7 @@ def run_batch(regions_path: str | Path, company_path: str | Path, options: Batch
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BatchInputError([f"无法创建输出目录「{out_dir}」：{exc.strerror or exc}"]) from None
-    drafter = drafter_id(settings, options.offline)
+    drafter = drafter or make_drafter(settings, offline=bool(options.offline))
     outcomes = _outcomes(prepared)
     with _exclusive(out_dir):
         remove_temp_files(out_dir)
@@ -255,7 +252,7 @@ def run_batch(regions_path: str | Path, company_path: str | Path, options: Batch
         for o, p in zip(outcomes, prepared.regions):
             if o.status == "failed":
                 continue
-            key = job_key(p.request, drafter)
+            key = job_key(p.request, drafter.key)
             manifest = None if options.force else complete_manifest(region_dir(out_dir, p.region), key, p.region,
                                                                     formats)
             if manifest:
@@ -268,7 +265,7 @@ def run_batch(regions_path: str | Path, company_path: str | Path, options: Batch
             on_start(prepared, len(todo))
         done = len(outcomes) - len(todo)
         try:
-            with closing(_drafts(todo, formats, settings, options, processes=drafter == "offline")) as drafts:
+            with closing(_drafts(todo, formats, settings, options, drafter)) as drafts:
                 for (o, p, key), result in drafts:
                     _finish(o, p, key, out_dir, result)
                     done += 1
@@ -297,11 +294,13 @@ def _outcomes(prepared: Prepared) -> list[RegionOutcome]:
     return outcomes
 
 
-def _drafts(todo: list[tuple], formats: list[str], settings: Settings, options: BatchOptions, processes: bool):
-    """Yields (job, result or exception) as regions finish, at most `concurrency` at a time."""
+def _drafts(todo: list[tuple], formats: list[str], settings: Settings, options: BatchOptions, drafter: Drafter):
+    """Yields (job, result or exception) as regions finish, at most `concurrency` at a time: offline drafting is
+    CPU-bound (worker processes), the model's is I/O-bound (threads)."""
+    processes = not drafter.uses_model
     default = min(os.cpu_count() or 1, 4) if processes else 2
     n = max(1, min(options.concurrency or default, len(todo) or 1))
-    args = (formats, settings, options.offline, options.repair)
+    args = (formats, settings, drafter, options.repair)
     if n == 1:
         for job in todo:
             try:

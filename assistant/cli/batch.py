@@ -37,6 +37,7 @@ def batch(
     from ..batch.allocation import BatchInputError, prepare
     from ..batch.run import SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch, totals
     from ..config import get_settings
+    from ..drafting.drafter import make_drafter
     from ..quantities import format_amount
 
     err = Console(stderr=True)
@@ -51,9 +52,9 @@ def batch(
             err.print(f"[red]- {p}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    mode = "离线起草器" if offline or not settings.llm_configured else settings.model_label()
+    drafter = make_drafter(settings, offline=offline)  # the one settings decision of this run
     err.print(f"{prepared.company}｜{prepared.period_label}｜公司总目标 {format_amount(prepared.total, prepared.unit)}｜"
-              f"{len(prepared.regions)} 个区域｜{mode}｜{prepared.source_note}")
+              f"{len(prepared.regions)} 个区域｜{drafter.label}｜{prepared.source_note}")
     err.print(allocation_table(prepared, limit=TABLE_ROWS))
     for w in prepared.warnings:
         err.print(f"[yellow]提示：{w}[/yellow]")
@@ -75,7 +76,7 @@ def batch(
 
     try:
         result = run_batch(regions, company, options, settings=settings, on_start=on_start, on_event=on_event,
-                           prepared=prepared)
+                           prepared=prepared, drafter=drafter)
     except BatchInputError as exc:
         progress.stop()
         for p in exc.problems:

@@ -57,18 +57,19 @@ def draft(
 ) -> None:
     """起草一份销售工作方案。"""
     from ..config import get_settings
+    from ..drafting.drafter import make_drafter
     from ..pipeline import draft_plan
-    from ..render import export, format_for, to_markdown
+    from ..render import export, output_format, to_markdown
     from ..request import load_request
 
     settings = get_settings()
+    drafter = make_drafter(settings, offline=offline, use_cache=not no_cache)  # the one settings decision
     try:
-        if format or out is not None:
-            format_for(out or Path("x"), format)
-        if out is None and format and format != "md":  # before drafting, not after
+        fmt = output_format(out, format)  # the one format decision, before drafting
+        if out is None and fmt != "md":
             raise ValueError("输出 JSON/DOCX 时请用 --out 指定文件")
         if text:
-            request = _request_from_text(text, settings, offline)
+            request = _request_from_text(text, settings, use_model=drafter.uses_model)
         elif example or input is None:
             if input is None and not example:
                 err.print("[red]请用 --input 指定请求文件，或用 --example 使用内置示例，或用 --text 描述需求。[/red]")
@@ -80,11 +81,9 @@ def draft(
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
-    mode = "离线起草器" if offline or not settings.llm_configured else settings.model_label()
-    err.print(f"起草中：{request.company}｜{request.region}｜{request.period.label}｜{mode}")
+    err.print(f"起草中：{request.company}｜{request.region}｜{request.period.label}｜{drafter.label}")
     try:
-        plan = draft_plan(request, settings=settings, offline=offline or None, repair=repair,
-                          use_cache=not no_cache, progress=_progress_printer())
+        plan = draft_plan(request, settings=settings, drafter=drafter, repair=repair, progress=_progress_printer())
     except (ValueError, RuntimeError) as exc:  # a broken prompt set, knowledge store or embedding setting
         logging.getLogger(__name__).debug("draft failed", exc_info=True)
         err.print(f"[red]无法起草：{exc}[/red]")
@@ -93,7 +92,7 @@ def draft(
         console.print(to_markdown(plan))
     else:
         try:
-            path = export(plan, out, format)
+            path = export(plan, out, fmt)
         except ValueError as exc:
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(EXIT_BAD_INPUT) from None
@@ -104,22 +103,14 @@ def draft(
     _print_summary(plan)
 
 
-def _request_from_text(text: str, settings, offline: bool):
-    from ..request import RequestError, build_request
+def _request_from_text(text: str, settings, *, use_model: bool):
+    from ..intake.model_reader import read_text
+    from ..request import FIELD_LABELS, RequestError, build_request
 
-    if settings.llm_configured and not offline:
-        from ..intake.model_reader import extract
-
-        result = extract(text, settings)  # rules first, the model fills gaps; the rules alone if the model fails
-    else:
-        from ..intake.rule_reader import extract_fields
-
-        result = extract_fields(text)
+    result = read_text(text, settings, use_model=use_model)  # rules first; the model (if used) fills gaps
     for note in result.notes:
         err.print(f"[yellow]{note}[/yellow]")
     if result.missing:
-        from ..request import FIELD_LABELS
-
         names = "、".join(FIELD_LABELS.get(m, m) for m in result.missing)
         raise RequestError([f"这段描述里还缺少：{names}。请补充后再试（我不会替您编造这些信息）。"])
     return build_request(result.fields, "--text")

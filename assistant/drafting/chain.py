@@ -7,7 +7,9 @@ and — when it still fails — replaced by the offline drafter's section, marke
 Per section: retrieval query (prompts manifest) -> top-k chunks numbered [S1].. -> messages (shared system block
 first: rules + request + figures + section map; then the section's instructions and sources) -> StructuredLLM ->
 checks (Chinese, required items, dates in the period, amounts quoted from the figures, citations) ->
-offline.apply_figures (the model never owns a number). Independent sections run concurrently; 执行摘要 last.
+figures.apply_figures (the model never owns a number). Independent sections run concurrently; 执行摘要 last.
+The offline drafter runs at most once per section: its section is the skeleton for engine-owned fields and the
+fallback. Whether a model is used at all is decided before this module is reached (drafting.drafter).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from . import offline
 from ..config import Settings
 from .llm import AnswerError, StructuredLLM, Usage
 from ..quantities import parse_amount
@@ -31,9 +32,10 @@ from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, req
                       section_schema, sources_block)
 from ..request import PlanRequest
 from ..retrieval.text import to_simplified
-from ..schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, Reference, SalesPlan, SectionBase, SectionRun
-
-Progress = Callable[[ProgressEvent], None]
+from ..schema import (SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, Reference, SalesPlan, SectionBase,
+                      SectionRun)
+from . import offline
+from .figures import apply_figures, phrases
 SUMMARY = "executive_summary"
 BREAKER_FAILURES = 2  # consecutive "endpoint unavailable" sections before the rest go straight to the fallback
 
@@ -49,7 +51,8 @@ class _Chain:
     """One plan's drafting context: shared prompt prefix, model, knowledge base, progress and circuit breaker."""
 
     def __init__(self, request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
-                 progress: Progress | None, use_cache: bool, llm: BaseChatModel | None):
+                 progress: Progress | None, use_cache: bool, llm: BaseChatModel | None,
+                 offline_sections: dict[str, SectionBase] | None = None):
         self.request, self.figures, self.settings, self.kb = request, figures, settings, kb
         self.use_cache = use_cache
         self.prompts: PromptSet = load_prompts(settings.prompts_dir, settings.prompt_version)
@@ -57,13 +60,22 @@ class _Chain:
         self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
                                           unit=figures.unit, section_map=self.prompts.section_map())
         self.allowed_amounts = _amounts(self.system, figures.unit)
-        self.slots = offline.phrases(request, figures)
+        self.slots = phrases(request, figures)
         for key in self.prompts.sections:  # an unknown $slot in any template fails before the first model call
             self.prompts.section_text(key, self.slots)
         self._progress, self._lock = progress, threading.Lock()
         self._failures, self.breaker_reason, self.cached_calls = 0, None, 0
         self.chunks: dict[str, dict[str, Any]] = {}  # chunk id -> chunk, for references
+        # the offline drafter's sections for this request and figures, each drafted at most once (shared with a
+        # later redraft of the same plan by the caller)
+        self.offline: dict[str, SectionBase] = {} if offline_sections is None else offline_sections
         self.to_simplified = to_simplified
+
+    def offline_section(self, key: str) -> SectionBase:
+        """The offline drafter's version of a section (skeleton and fallback), drafted once per chain."""
+        if key not in self.offline:
+            self.offline[key] = offline.draft_section(key, self.request, self.figures)
+        return self.offline[key]
 
     # -- progress and breaker (called from worker threads)
     def emit(self, key: str, status: str, detail: str = "") -> None:
@@ -139,7 +151,7 @@ class _Chain:
     def _finish(self, key: str, section: SectionBase | None, run: SectionRun, started: float,
                 repairing: bool) -> tuple[SectionBase | None, SectionRun]:
         if section is None and not repairing:
-            section = offline.draft_section(key, self.request, self.figures)
+            section = self.offline_section(key).model_copy(deep=True)
         run.latency_s = round(time.perf_counter() - started, 3)
         if run.status == "fallback":
             kept = "重写失败，保留原稿：" if repairing else ""
@@ -159,13 +171,13 @@ class _Chain:
         answer = data  # what the model wrote; engine-owned fields come from the offline skeleton
         omitted = [p for p in [*self.prompts.param("omit", []), *spec.omit] if "." not in p]
         if omitted:
-            skeleton = offline.draft_section(key, self.request, self.figures).model_dump(include=set(omitted))
+            skeleton = self.offline_section(key).model_dump(include=set(omitted))
             data = {**{k: v for k, v in skeleton.items() if k not in COMMON_FIELDS}, **data}
         section = model.model_validate(data)
         problems = self.check(key, answer, section)
         if problems:
             raise AnswerError(problems)
-        section = offline.apply_figures(key, section, self.request, self.figures)
+        section = apply_figures(key, section, self.request, self.figures)
         section.citations = ids
         return section, dropped
 
@@ -378,7 +390,7 @@ def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], start
     meta = plan.metadata
     meta.sections.update(runs)
     meta.drafter, meta.model = "llm", chain.settings.llm_model or chain.llm.id
-    meta.base_url_host = chain.llm.id.rsplit("@", 1)[-1] if chain.settings.llm_configured else None
+    meta.base_url_host = chain.llm.host
     meta.prompt_version = chain.prompts.version
     total = Usage()
     for r in meta.sections.values():
@@ -387,7 +399,7 @@ def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], start
     meta.latency_s = round(meta.latency_s + time.perf_counter() - started, 3)
     notes = [n for n in meta.notes if not n.startswith(("本方案由", "由大模型", "回退", "缓存", "丢弃", "重写失败"))]
     methods = sorted({r.method for r in meta.sections.values() if r.method})
-    notes.insert(0, f"由大模型 {chain.settings.model_label() if chain.settings.llm_configured else chain.llm.id} 起草"
+    notes.insert(0, f"由大模型 {chain.llm.label} 起草"
                     f"（提示词 {chain.prompts.version}" + (f"，结构化方式 {'/'.join(methods)}）" if methods else "）"))
     fell = [SECTIONS[k].title for k, r in meta.sections.items() if r.status == "fallback"]
     if fell:
@@ -406,15 +418,17 @@ def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], start
 
 def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
                    progress: Progress | None = None, use_cache: bool = True, sections: list[str] | None = None,
-                   llm: BaseChatModel | None = None) -> SalesPlan:
+                   llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None
+                   ) -> SalesPlan:
     """Draft a plan with the LLM chain. `sections` limits which sections use the model (the rest are drafted
-    offline); `llm` injects a chat model (tests). Without a configured or injected model: the offline drafter."""
+    offline); `llm` injects a chat model (evals, tests), else the configured endpoint's. `offline_sections`
+    receives the offline drafter's sections (pass the same dict to `redraft_sections` to reuse them)."""
     started = time.perf_counter()
     plan = offline.draft_offline(request, figures)
-    if llm is None and not settings.llm_configured:
-        plan.metadata.notes.append("未配置大模型，使用离线起草器")
-        return plan
-    chain = _Chain(request, figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache, llm=llm)
+    chain = _Chain(request, figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache, llm=llm,
+                   offline_sections=offline_sections)
+    chain.offline.update({spec.key: section.model_copy(deep=True) for spec, section in plan.sections.items()
+                          if section is not None})
     keys = [k for k in SECTION_KEYS if sections is None or k in sections]
     for key in keys:
         chain.emit(key, "waiting")
@@ -433,16 +447,17 @@ def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings
 
 def redraft_sections(plan: SalesPlan, feedback: dict[str, list[str]], *, settings: Settings, kb: Any,
                      progress: Progress | None = None, use_cache: bool = True,
-                     llm: BaseChatModel | None = None) -> SalesPlan:
+                     llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None
+                     ) -> SalesPlan:
     """Redraft the sections named in `feedback` (validator findings fed to the model). A section whose redraft
     fails keeps its previous text (never made worse); the failure is recorded in its run and the plan notes."""
     started = time.perf_counter()
     plan = plan.model_copy(deep=True)
     keys = [k for k in SECTION_KEYS if feedback.get(k)]
-    if not keys or (llm is None and not settings.llm_configured):
+    if not keys:
         return plan
     chain = _Chain(plan.request, plan.figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache,
-                   llm=llm)
+                   llm=llm, offline_sections=offline_sections)
     limit = int(chain.prompts.param("digest_chars", 700))
     current = {spec.key: sec for spec, sec in plan.sections.items()}
     runs: dict[str, SectionRun] = {}

@@ -72,9 +72,9 @@ def make_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
     return ChatOpenAI(**params)
 
 
-def model_id(settings: Settings, model: BaseChatModel | None = None) -> str:
+def model_id(settings: Settings, model: BaseChatModel | None = None, configured: bool | None = None) -> str:
     """`model@host` — what the cache, the method memory and the UI may show (never the key)."""
-    if settings.llm_configured:
+    if settings.llm_configured if configured is None else configured:
         host = urlparse(settings.llm_base_url or "").netloc or settings.llm_base_url
         return f"{settings.llm_model}@{host}"
     return f"{type(model).__name__}@local" if model is not None else "offline"
@@ -246,7 +246,12 @@ class StructuredLLM:
     def __init__(self, settings: Settings, *, model: BaseChatModel | None = None, use_cache: bool = True):
         self.settings = settings
         self.model = model if model is not None else make_chat_model(settings)
-        self.id = model_id(settings, model)
+        # the configured endpoint, or a model injected by evals/tests: what the cache, the method memory and a
+        # plan's metadata name
+        configured = settings.llm_configured
+        self.id = model_id(settings, model, configured)
+        self.host = self.id.rsplit("@", 1)[-1] if configured else None
+        self.label = settings.endpoint_label() if configured else self.id
         data_dir = Path(settings.data_dir)
         self.cache = ResponseCache(data_dir / "cache" / "llm") if use_cache and settings.llm_cache else None
         self.memory = MethodMemory(data_dir / "llm_methods.json")

@@ -1,7 +1,11 @@
 """The offline drafter: every section from the request, the numbers engine and methodology templates, deterministically.
 
 It is the embedded default (no key, no network) and the LLM chain's per-section fallback. It never invents facts
-about the company: what the user did not give becomes an open question (待确认).
+about the company: what the user did not give becomes an open question (待确认). Its texts are prompts/offline.yaml
+(drafting.templates); the engine's numbers are written into each section by drafting.figures.
+
+    plan = draft_offline(request, figures)            # every section
+    plan = redraft_offline(plan, {"swot": [...]})     # repair without a model
 """
 
 from __future__ import annotations
@@ -11,22 +15,22 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 from ..config import get_settings
+from ..planning.engine import compute_figures
 from ..quantities import format_amount, format_rate
-from ..planning.engine import allocate, compute_figures
 from ..request import PlanRequest
+from ..validation import validate_plan
 from ..schema import (
+    SECTION_KEYS,
     SECTION_SPECS,
     SECTIONS,
     ActionItem,
     ActionPlan,
-    Assumption,
     Budget,
-    BudgetRow,
     ChannelPlan,
     ChannelRow,
     Competitor,
@@ -41,8 +45,10 @@ from ..schema import (
     MarketAnalysis,
     Persona,
     PlanSections,
+    Progress,
     ProgressEvent,
     Reference,
+    Risks,
     RoleRow,
     RunMetadata,
     SalesPlan,
@@ -55,17 +61,9 @@ from ..schema import (
     TargetItem,
     Team,
     TrackingReview,
-    Risks,
 )
-
-
-@lru_cache(maxsize=4)
-def _templates(path: str) -> dict[str, Any]:
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-
-
-def templates() -> dict[str, Any]:
-    return _templates(str(get_settings().prompts_dir / "offline.yaml"))
+from .figures import apply_figures, context
+from .templates import fill, templates
 
 
 @lru_cache(maxsize=4)
@@ -85,55 +83,6 @@ def methodology_refs(key: str, limit: int = 2) -> list[Reference]:
     notes = _knowledge_notes(str(get_settings().knowledge_dir))
     return [Reference(id=name, source=f"knowledge/{name}", title=title) for name, title, secs in notes
             if key in secs][:limit]
-
-
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9fff\uff00-\uffef])")
-
-
-def _fill(value: Any, ctx: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        # folded YAML joins lines with a space; Chinese text wants none
-        return _CJK_GAP.sub("", value.format_map(ctx))
-    if isinstance(value, list):
-        return [_fill(v, ctx) for v in value]
-    if isinstance(value, dict):
-        return {k: _fill(v, ctx) for k, v in value.items()}
-    return value
-
-
-def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
-    unit = fig.unit
-    amt = lambda v: format_amount(v, unit)  # noqa: E731
-    offer = req.product or req.industry or "主营产品与服务"
-    growth = f"较上期{amt(fig.baseline_revenue)}增长{format_rate(fig.growth_rate)}" if fig.growth_rate is not None \
-        else "上期销售额未提供，增长率暂不计算"
-    cap = (f"现有团队产能约{amt(fig.team_capacity)}，缺口{amt(fig.capacity_gap)}，需增加{fig.headcount_gap}人"
-           if fig.capacity_gap > 0 else f"现有团队产能约{amt(fig.team_capacity)}，可覆盖目标")
-    return {
-        "company": req.company, "region": req.region, "period": fig.period_label,
-        "period_end": f"{fig.period_end:%Y年%m月%d日}", "target": amt(fig.revenue_target),
-        "collection": amt(fig.collection_target), "collection_rate": format_rate(fig.collection_rate),
-        "quarters_count": str(len(fig.quarters)), "months_count": str(fig.months_count),
-        "headcount": str(fig.headcount), "deal_size": amt(fig.avg_deal_size), "win_rate": format_rate(fig.win_rate),
-        "deals": str(fig.deals), "opportunities": str(fig.opportunities), "top_stage": fig.funnel[0].name,
-        "top_count": str(fig.funnel[0].count), "budget": amt(fig.budget_total),
-        "expense_ratio": format_rate(fig.expense_ratio), "offer": offer, "industry_or_product": offer,
-        "growth_text": growth, "capacity_text": cap,
-        "new_customers_text": f"，新增客户{fig.new_customers}家" if fig.new_customers else "",
-        "channel_strategy": ("、".join(req.channels) + "协同覆盖") if req.channels else "以直销为主，渠道结构按实际情况补充",
-        "manager": f"{req.region}销售经理", "director": "销售总监",
-        "competitor_text": f"（{'、'.join(req.competitors[:3])}）" if req.competitors else "",
-    }
-
-
-def phrases(req: PlanRequest, fig: Figures) -> dict[str, str]:
-    """The engine's figures as ready phrases for prompt templates ($goal, $target, $period_end_date, ...), so a
-    prompt can hand a small model the exact wording to copy instead of asking it to compose numbers."""
-    ctx = context(req, fig)
-    extra = ("新客户", f"{fig.new_customers}家") if fig.new_customers is not None else ("成交单数", f"{fig.deals}单")
-    return {**ctx, "goal": _fill(templates()["sales_targets"]["statement"], ctx),
-            "period_end_date": f"{fig.period_end:%Y-%m-%d}", "period_start_date": f"{fig.period_start:%Y-%m-%d}",
-            "third_target_name": extra[0], "third_target_value": extra[1]}
 
 
 def _deadline(fig: Figures, offset: int) -> date:
@@ -320,60 +269,11 @@ BUILDERS: dict[str, Callable[..., SectionBase]] = {
 }
 
 
-def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures: Figures) -> SectionBase:
-    """Overwrite a section's numeric tables with the engine's figures, whoever drafted the prose."""
-    fig = figures
-    if isinstance(section, TargetBreakdown):
-        section.quarters, section.months, section.reps = fig.quarters, fig.months, fig.reps
-        section.seasonality_basis = fig.seasonality_basis
-    elif isinstance(section, FunnelCapacity):
-        amt = lambda v: format_amount(v, fig.unit)  # noqa: E731
-        section.inputs = [Assumption(field="平均客单价", value=amt(fig.avg_deal_size), source=_src(fig, "平均客单价")),
-                          Assumption(field="赢单率", value=format_rate(fig.win_rate), source=_src(fig, "赢单率")),
-                          *[Assumption(field=f"转化率（{s.name}→下一阶段）", value=format_rate(s.conversion_to_next),
-                                       source=_src(fig, "阶段转化率")) for s in fig.funnel[:-2]],
-                          Assumption(field="销售周期", value=f"{fig.sales_cycle_days}天", source=_src(fig, "销售周期"))]
-        section.stages, section.weekly_activities = fig.funnel, fig.weekly_activities
-        section.capacity = [
-            Assumption(field="人均月产能", value=amt(fig.capacity_per_rep_month), source=_src(fig, "人均月产能")),
-            Assumption(field="团队期内产能", value=amt(fig.team_capacity), source="人均月产能×有效产能月合计"),
-            Assumption(field="产能缺口", value=amt(max(fig.capacity_gap, 0)), source="目标−团队产能"),
-            Assumption(field="现有/所需销售人数", value=f"{fig.headcount}人/{fig.headcount_needed}人", source="产能测算"),
-            Assumption(field="管道覆盖倍数", value=f"{fig.pipeline_coverage:g}倍", source="1÷赢单率"),
-            Assumption(field="所需管道金额", value=amt(fig.pipeline_value), source="目标×覆盖倍数"),
-            Assumption(field="商机最晚进入日期", value=f"{fig.last_opportunity_date:%Y-%m-%d}", source="期末−销售周期"),
-        ]
-    elif isinstance(section, Budget):
-        purposes = templates()["budget"]["purposes"]
-        old = {r.item: r.purpose for r in section.lines}
-        section.lines = [BudgetRow(item=b.item, amount=b.amount, share=b.share, purpose=old.get(b.item) or next(
-            (v for k, v in purposes.items() if k in b.item), purposes["default"])) for b in fig.budget_lines]
-        section.total, section.expense_ratio = fig.budget_total, fig.expense_ratio
-    elif isinstance(section, Team):
-        quota: dict[str, float] = {}
-        for rep in fig.reps:
-            quota[rep.role] = round(quota.get(rep.role, 0) + rep.quota, 2)
-        for row in section.roles:
-            if row.role in quota:
-                row.quota = quota[row.role]
-                row.count = sum(1 for r in fig.reps if r.role == row.role)
-    elif isinstance(section, ChannelPlan):
-        shares = [c.target_share or 0 for c in section.channels]
-        if section.channels and abs(sum(shares) - 1) <= 0.01:
-            for row, amount in zip(section.channels, allocate(fig.revenue_target, shares)):
-                row.target_amount = amount
-    return section
-
-
-def _src(fig: Figures, field: str) -> str:
-    return next((a.source for a in fig.assumptions if a.field == field), "用户提供")
-
-
 def draft_section(key: str, request: PlanRequest, figures: Figures) -> SectionBase:
     """The offline version of one section (also the LLM chain's fallback)."""
     t = templates()
     ctx = context(request, figures)
-    section = BUILDERS[key](request, figures, _fill(t.get(key, {}), ctx), ctx)
+    section = BUILDERS[key](request, figures, fill(t.get(key, {}), ctx), ctx)
     section = apply_figures(key, section, request, figures)
     section.citations = [r.id for r in methodology_refs(key)]
     return section
@@ -383,7 +283,8 @@ def plan_title(request: PlanRequest, figures: Figures) -> str:
     return f"{request.company}{request.region}{figures.period_label}销售工作方案"
 
 
-def draft_offline(request: PlanRequest, figures: Figures | None = None, progress=None) -> SalesPlan:
+def draft_offline(request: PlanRequest, figures: Figures | None = None,
+                  progress: Progress | None = None) -> SalesPlan:
     figures = figures or compute_figures(request)
     sections: dict[str, SectionBase] = {}
     runs: dict[str, SectionRun] = {}
@@ -399,3 +300,44 @@ def draft_offline(request: PlanRequest, figures: Figures | None = None, progress
     return SalesPlan(title=plan_title(request, figures), request=request,
                      figures=figures, sections=PlanSections(**sections), assumptions=figures.assumptions,
                      open_questions=figures.open_questions, references=list(refs.values()), metadata=meta)
+
+
+# ---------------------------------------------------------------- repair without a model
+
+
+def _is_empty(section: SectionBase | None) -> bool:
+    if section is None:
+        return True
+    own = [n for n in type(section).model_fields if n not in SectionBase.model_fields]
+    values = [getattr(section, n) for n in own]
+    return not any(v for v in values if isinstance(v, (str, list, BaseModel)))
+
+
+def redraft_offline(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
+    """Repair without a model: recompute figures, re-apply them to the failing sections, regenerate missing ones,
+    and turn what is still failing into open questions of those sections."""
+    plan = plan.model_copy(deep=True)
+    figures = compute_figures(plan.request)
+    plan.figures = figures
+    plan.assumptions = figures.assumptions
+    plan.open_questions = list(dict.fromkeys([*plan.open_questions, *figures.open_questions]))
+    keys = [k for k in SECTION_KEYS if k in feedback]
+    for key in keys:
+        section = plan.sections.get(key)
+        if _is_empty(section):
+            section = draft_section(key, plan.request, figures)
+        else:
+            section = apply_figures(key, section, plan.request, figures)
+        setattr(plan.sections, key, section)
+    still = validate_plan(plan)
+    for finding in still.failed:
+        if "已列为待确认" in finding.reason:
+            continue  # the plan already asks for it
+        for key in finding.sections or [finding.section]:
+            section = plan.sections.get(key) if key in keys else None
+            if section is None:
+                continue
+            question = f"{finding.fix_hint}（未满足：{finding.description}）"
+            if question not in section.open_questions:
+                section.open_questions.append(question)
+    return plan

@@ -58,7 +58,7 @@ class PromptSet(BaseModel):
             raise PromptError(f"提示词模板「{name}」缺少参数：{exc}") from None
 
     def section_text(self, key: str, slots: dict[str, str] | None = None) -> str:
-        """A section's instructions; $name slots are filled with the engine's phrases (see offline.phrases)."""
+        """A section's instructions; $name slots are filled with the engine's phrases (see drafting.figures.phrases)."""
         try:
             return Template(self.texts[f"section:{key}"]).substitute(slots or {}).strip()
         except (KeyError, ValueError) as exc:

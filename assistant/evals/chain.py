@@ -1,8 +1,8 @@
 """The eval's bridge to the real drafting chain: the model the chain talks to is wrapped so every call is recorded
 to / replayed from evals/recordings/<version>/ (keyed by model, messages, bound parameters and the repeat index).
 
-The chain itself runs unchanged (drafting.draft_sections with `sections=` and `llm=`; its own cache is off so
-repeats never share an answer), then the validator scores it; repair, when on, redrafts through the same wrapper.
+The product's own pipeline runs unchanged (pipeline.draft_plan with a ModelDrafter given `sections=` and `llm=`;
+its response cache is off so repeats never share an answer); repair, when on, redrafts through the same wrapper.
 Retrieval uses a knowledge base of the built-in methodology notes only, in its own data folder, so a user's
 uploaded documents never change an eval's prompts.
 """
@@ -20,7 +20,6 @@ from pydantic import ConfigDict
 
 from ..config import Settings
 from ..drafting.llm import ResponseCache
-from ..planning.engine import compute_figures
 from ..request import PlanRequest
 from ..schema import SalesPlan
 from .recording import RecordingCache, ReplayMiss, open_cache, read_index
@@ -172,19 +171,10 @@ class ChainDrafter:
         return RecordingChatModel(inner=inner, model_label=label, params=params, recorder=cache)
 
     def __call__(self, request: PlanRequest, version: str, repeat: int) -> SalesPlan:
-        from ..drafting.chain import draft_sections, redraft_sections
+        from ..drafting.drafter import ModelDrafter
+        from ..pipeline import draft_plan
 
         settings = self.settings.model_copy(update={"prompt_version": version})
-        model = self.model_for(version, repeat)
-        figures = compute_figures(request)
-        plan = draft_sections(request, figures, settings=settings, kb=self.kb, use_cache=False,
-                              sections=self.llm_sections, llm=model)
-        if self.repair:
-            from ..validation import repair_plan
-
-            def redraft(p: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
-                wanted = {k: v for k, v in feedback.items() if k in self.llm_sections}
-                return redraft_sections(p, wanted, settings=settings, kb=self.kb, use_cache=False, llm=model)
-
-            plan = repair_plan(plan, redraft, rounds=settings.repair_rounds, threshold=settings.repair_threshold)
-        return plan
+        drafter = ModelDrafter(settings, kb=self.kb, llm=self.model_for(version, repeat), use_cache=False,
+                               sections=self.llm_sections)
+        return draft_plan(request, settings=settings, drafter=drafter, repair=self.repair, score=False)

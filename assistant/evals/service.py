@@ -94,10 +94,12 @@ def run(options: RunOptions, settings: Settings, *, model: str | None = None, me
     settings = eval_settings(settings, model=model, method=method, mode=mode)
     judge = make_judge(settings, options.judge, options, mode) if options.judge else None
     if drafter is None:
-        from ..drafting.offline import draft_offline
-
         if mode == "offline":
-            drafter = lambda request, version, repeat: draft_offline(request)  # noqa: E731
+            from ..drafting.drafter import OfflineDrafter
+            from ..pipeline import draft_plan
+
+            drafter = lambda request, version, repeat: draft_plan(  # noqa: E731
+                request, settings=settings, drafter=OfflineDrafter(), repair=False, score=False)
         else:
             from .chain import ChainDrafter
 

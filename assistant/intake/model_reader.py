@@ -5,8 +5,9 @@ text — a value the user did not write is dropped with a note — and parsed by
 The result is the rule-based intake's `IntakeResult` (fields in request-file form, missing required fields, notes).
 
     extract_with_llm(text, settings)  # LLM only (raises LLMUnavailable / returns notes on a bad answer)
-    extract(text, settings)           # what the CLI and UI call: rules first, the LLM fills what rules missed,
-                                      # the rule-based reader alone when offline or when the model fails
+    read_text(text, settings, use_model=drafter.uses_model)   # what the CLI and UI call: rules first, the LLM
+                                      # fills what rules missed; the rule-based reader alone without a model or
+                                      # when the model fails
 """
 
 from __future__ import annotations
@@ -174,14 +175,14 @@ def extract_with_llm(text: str, settings: Settings, *, previous: dict[str, Any] 
     return IntakeResult(fields=merged, missing=missing_fields(merged), notes=notes + merge_notes)
 
 
-def extract(text: str, settings: Settings, *, offline: bool | None = None, previous: dict[str, Any] | None = None,
-            today: date | None = None, llm: BaseChatModel | None = None, use_cache: bool = True,
-            unknown: list[str] | None = None) -> IntakeResult:
-    """Rules first (deterministic, trusted for numbers); the LLM fills fields the rules missed. Offline, or when
-    the model fails, the rule-based result alone — with a note saying so."""
+def read_text(text: str, settings: Settings, *, use_model: bool = True, previous: dict[str, Any] | None = None,
+              today: date | None = None, llm: BaseChatModel | None = None, use_cache: bool = True,
+              unknown: list[str] | None = None) -> IntakeResult:
+    """Rules first (deterministic, trusted for numbers); with `use_model` (the caller's drafter uses one) the model
+    fills fields the rules missed. Without a model, or when the model fails, the rule-based result alone — with a
+    note saying so."""
     rules = extract_fields(text, previous, today, unknown=unknown)
-    use_llm = (llm is not None or settings.llm_configured) and not offline
-    if not use_llm:
+    if not use_model:
         return rules
     try:
         read = extract_with_llm(text, settings, previous=None, today=today, llm=llm, use_cache=use_cache)

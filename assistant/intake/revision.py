@@ -13,19 +13,17 @@ a section is affected when its offline version differs between the old and the n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config import Settings
+from ..drafting.drafter import Drafter
 from .rule_reader import extract_fields, show
-from ..drafting.offline import apply_figures, draft_section, plan_title
+from ..drafting.figures import apply_figures
+from ..drafting.offline import draft_section, plan_title
 from ..quantities import format_rate, parse_rate
 from ..planning.engine import allocate, compute_figures
 from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
-from ..schema import SECTION_KEYS, SECTIONS, Figures, ProgressEvent, SalesPlan, SectionRun
-
-Progress = Callable[[ProgressEvent], None]
+from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
 
 # words that name a section (besides its own Chinese title); matched case-insensitively as substrings
 SECTION_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -192,9 +190,10 @@ def _with_request(plan: SalesPlan, changes: dict[str, Any]) -> tuple[SalesPlan, 
     return new, affected
 
 
-def apply_revision(plan: SalesPlan, revision: Revision, *, settings: Settings, offline: bool | None = None,
+def apply_revision(plan: SalesPlan, revision: Revision, *, drafter: Drafter,
                    progress: Progress | None = None) -> RevisionResult:
-    """Apply an interpreted revision; the input plan is never modified (it stays the undo version)."""
+    """Apply an interpreted revision; the input plan is never modified (it stays the undo version). A model
+    drafter redrafts the affected sections with the instruction; offline they are drafted afresh."""
     new, affected = _with_request(plan, revision.changes) if revision.changes else (plan.model_copy(deep=True), [])
     targets = list(dict.fromkeys([*revision.sections, *affected]))
     numbers_note = (f"方案输入已更新（{'；'.join(revision.notes)}），请按新的数字改写本节，数字以给定数据为准，不要自行计算"
@@ -202,11 +201,8 @@ def apply_revision(plan: SalesPlan, revision: Revision, *, settings: Settings, o
     feedback = {key: [t for t in (revision.instruction if key in revision.sections else "",
                                   numbers_note if key in affected else "") if t] for key in targets}
     unchanged: list[str] = []
-    if settings.llm_configured and not offline:
-        from ..drafting.chain import redraft_sections
-        from ..retrieval import get_knowledge_base
-
-        new = redraft_sections(new, feedback, settings=settings, kb=get_knowledge_base(settings), progress=progress)
+    if drafter.uses_model:
+        new = drafter.redraft(new, feedback, progress=progress)
     else:
         for key in targets:
             before = plan.sections.get(key)
@@ -241,6 +237,5 @@ def _message(revision: Revision, targets: list[str], unchanged: list[str]) -> st
     return "\n\n".join(parts)
 
 
-def revise(plan: SalesPlan, instruction: str, *, settings: Settings, offline: bool | None = None,
-           progress: Progress | None = None) -> RevisionResult:
-    return apply_revision(plan, interpret(instruction, plan), settings=settings, offline=offline, progress=progress)
+def revise(plan: SalesPlan, instruction: str, *, drafter: Drafter, progress: Progress | None = None) -> RevisionResult:
+    return apply_revision(plan, interpret(instruction, plan), drafter=drafter, progress=progress)

@@ -20,11 +20,11 @@ from .draft_store import DraftError
 from ..intake.rule_reader import IntakeResult, extract_fields, missing_fields, next_questions, show
 from ..request import FIELD_LABELS, RequestError, build_request
 from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
-from ..schema import SECTIONS, ProgressEvent, SalesPlan
+from ..drafting.drafter import OfflineDrafter
+from ..schema import SECTIONS, Progress, ProgressEvent, SalesPlan
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Progress = Callable[[ProgressEvent], None]
 
 _DEFAULT_CMD = re.compile(r"(先|就|直接)?按默认(值|设置|参数)?(生成|起草|出)|直接生成|先生成一版|先出一版")
 _DRAFT_CMD = re.compile(r"^(请|帮我)?(开始|重新)?(生成|起草)(方案|一版|初稿)?[。!！]?$")
@@ -118,11 +118,11 @@ def sync_form(session: Session, form: list[Any] | None) -> None:
 
 
 def _extract(session: Session, text: str) -> IntakeResult:
-    """Rules alone offline; with a model, extraction.extract (rules first, the model fills gaps, falls back)."""
-    if session.settings.llm_configured:
-        from ..intake.model_reader import extract
+    """Rules alone offline; with a model drafter, rules first and the model fills gaps (falls back to the rules)."""
+    if session.drafter.uses_model:
+        from ..intake.model_reader import read_text
 
-        return extract(text, session.settings, previous=session.fields, unknown=session.draft.unknown)
+        return read_text(text, session.settings, previous=session.fields, unknown=session.draft.unknown)
     return extract_fields(text, previous=session.fields, unknown=session.draft.unknown)
 
 
@@ -201,17 +201,17 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
         session.save()
         yield session
         return
-    settings = session.settings
-    use_llm = settings.llm_configured
+    settings, drafter = session.settings, session.drafter
     session.reset_progress()
     session.say(f"开始起草「{request.company}｜{request.region}｜{request.period.label}」，"
-                f"使用{'模型 ' + settings.model_label() if use_llm else '离线起草器'}。进度见右侧「方案预览」。")
+                f"使用{'模型 ' + drafter.label if drafter.uses_model else drafter.label}。进度见右侧「方案预览」。")
     yield session
     try:
-        plan = yield from _stream(session, lambda progress: draft_plan(request, settings=settings, progress=progress))
+        plan = yield from _stream(session, lambda progress: draft_plan(request, settings=settings, drafter=drafter,
+                                                                       progress=progress))
     except Exception as exc:  # noqa: BLE001 - e.g. the model timing out in a way the chain did not absorb
         log.exception("draft failed")
-        if not use_llm:
+        if not drafter.uses_model:
             session.say(f"起草失败：{exc}。您填写的需求已保存，可以修改后重试。")
             session.save()
             yield session
@@ -221,8 +221,8 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
         session.reset_progress()
         yield session
         try:
-            plan = yield from _stream(session, lambda progress: draft_plan(request, settings=settings, offline=True,
-                                                                           progress=progress))
+            plan = yield from _stream(session, lambda progress: draft_plan(
+                request, settings=settings, drafter=OfflineDrafter(), progress=progress))
         except Exception as again:  # noqa: BLE001 - nothing here raises to the UI
             log.exception("offline draft failed too")
             session.say(f"离线起草也失败了：{again}。您填写的需求已保存，可以修改后重试。")
@@ -277,7 +277,7 @@ def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[S
     settings = session.settings
     try:
         result = yield from _stream(session, lambda progress: apply_revision(
-            plan, revision, settings=settings, progress=progress))
+            plan, revision, drafter=session.drafter, progress=progress))
     except RevisionError as exc:
         session.say(str(exc))
         yield session
@@ -329,14 +329,11 @@ def repair(session: Session) -> Iterator[Session]:
 
 
 def _repair(session: Session, plan: SalesPlan) -> Iterator[Session]:
-    from ..pipeline import make_redraft
-    from ..validation import repair_plan
-
-    settings = session.settings
+    from ..pipeline import validate_and_repair
 
     def job(progress: Progress) -> SalesPlan:
-        return repair_plan(plan.model_copy(deep=True), make_redraft(settings, progress=progress),
-                           rounds=settings.repair_rounds, threshold=settings.repair_threshold, progress=progress)
+        return validate_and_repair(plan.model_copy(deep=True), session.drafter, settings=session.settings,
+                                   progress=progress)
 
     session.reset_progress("repair")
     session.say("开始按未通过的检查项修复……")

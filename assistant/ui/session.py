@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..drafting.drafter import Drafter, make_drafter
 from .draft_store import Draft, DraftStore
 from ..files import safe_filename
 from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
@@ -158,6 +159,11 @@ class Session:
     exports: dict[str, str] = field(default_factory=dict)
     exported: tuple[str, int, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    drafter: Drafter | None = None  # chosen once from the settings: every draft, revision and repair uses it
+
+    def __post_init__(self) -> None:
+        if self.drafter is None:
+            self.drafter = make_drafter(self.settings)
 
     @classmethod
     def start(cls, settings: Settings, store: DraftStore | None = None) -> "Session":
@@ -211,7 +217,7 @@ class Session:
         if key != self.exported:
             folder = Path(self.settings.data_dir) / "exports" / self.draft.id
             stem = f"{safe_filename(plan.title)}_v{len(self.draft.versions)}"
-            self.exports = {fmt: str(export(plan, folder / f"{stem}.{fmt}")) for fmt in FORMATS}
+            self.exports = {fmt: str(export(plan, folder / f"{stem}.{fmt}", fmt)) for fmt in FORMATS}
             self.exported = key
         return self.exports
 

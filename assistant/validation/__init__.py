@@ -12,7 +12,7 @@ from pathlib import Path
 from .checklist import Checklist, ChecklistError, load_checklist
 from .document import PlanDoc, doc_from_plan
 from .reader import PlanParseError, load_document, parse_text
-from .repair import offline_redraft, repair_plan, validate_plan
+from .repair import repair_plan, validate_plan
 from .report import Finding, Report, SectionScore, build_report
 
 
@@ -28,6 +28,6 @@ def validate_text(text: str, source: str = "粘贴的方案.md") -> Report:
 
 __all__ = [
     "Checklist", "ChecklistError", "Finding", "PlanDoc", "PlanParseError", "Report", "SectionScore",
-    "build_report", "doc_from_plan", "load_checklist", "load_document", "offline_redraft", "repair_plan",
+    "build_report", "doc_from_plan", "load_checklist", "load_document", "repair_plan",
     "validate_file", "validate_plan", "validate_text",
 ]

@@ -1,8 +1,7 @@
 """The repair loop: redraft only the sections that fail, with the findings as feedback, until the score reaches
 the threshold or stops improving; keep the best version and record the score history.
 
-Offline, `offline_redraft` fixes what the numbers engine can fix (recomputed figures re-applied to the numeric
-tables, missing sections regenerated) and turns the remaining findings into open questions (待确认).
+The redraft is the caller's (pipeline: the chosen drafter's `redraft`); the validator never imports a drafter.
 """
 
 from __future__ import annotations
@@ -10,16 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from pydantic import BaseModel
-
-from ..planning.engine import compute_figures
-from ..schema import SECTION_KEYS, ProgressEvent, SalesPlan, SectionBase, SectionRun
+from ..schema import Progress, ProgressEvent, SalesPlan, SectionRun
 from .document import doc_from_plan
 from .report import Report, build_report
 
 log = logging.getLogger(__name__)
-Redraft = Callable[[SalesPlan, dict[str, list[str]]], SalesPlan]
-Progress = Callable[[ProgressEvent], None]
+Redraft = Callable[[SalesPlan, dict[str, list[str]]], SalesPlan]  # (plan, findings by section) -> new plan
 
 
 def validate_plan(plan: SalesPlan) -> Report:
@@ -68,43 +63,3 @@ def repair_plan(plan: SalesPlan, redraft: Redraft, *, rounds: int, threshold: fl
     best.metadata.score_history = history
     best.metadata.notes.extend(notes)
     return best
-
-
-def _is_empty(section: SectionBase | None) -> bool:
-    if section is None:
-        return True
-    own = [n for n in type(section).model_fields if n not in SectionBase.model_fields]
-    values = [getattr(section, n) for n in own]
-    return not any(v for v in values if isinstance(v, (str, list, BaseModel)))
-
-
-def offline_redraft(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
-    """Repair without a model: recompute figures, re-apply them to the failing sections, regenerate missing ones,
-    and turn what is still failing into open questions of those sections."""
-    from ..drafting.offline import apply_figures, draft_section
-
-    plan = plan.model_copy(deep=True)
-    figures = compute_figures(plan.request)
-    plan.figures = figures
-    plan.assumptions = figures.assumptions
-    plan.open_questions = list(dict.fromkeys([*plan.open_questions, *figures.open_questions]))
-    keys = [k for k in SECTION_KEYS if k in feedback]
-    for key in keys:
-        section = plan.sections.get(key)
-        if _is_empty(section):
-            section = draft_section(key, plan.request, figures)
-        else:
-            section = apply_figures(key, section, plan.request, figures)
-        setattr(plan.sections, key, section)
-    still = validate_plan(plan)
-    for finding in still.failed:
-        if "已列为待确认" in finding.reason:
-            continue  # the plan already asks for it
-        for key in finding.sections or [finding.section]:
-            section = plan.sections.get(key) if key in keys else None
-            if section is None:
-                continue
-            question = f"{finding.fix_hint}（未满足：{finding.description}）"
-            if question not in section.open_questions:
-                section.open_questions.append(question)
-    return plan

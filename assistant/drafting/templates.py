@@ -1,0 +1,43 @@
+"""The offline drafter's text templates (prompts/offline.yaml): loaded once per file, filled with `$name` slots.
+
+One template syntax for every text the assistant writes: string.Template (`$name`), as in prompts/<version>/.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+
+from ..config import get_settings
+
+OFFLINE_FILE = "offline.yaml"
+
+
+@lru_cache(maxsize=4)
+def _load(path: str) -> dict[str, Any]:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+def templates() -> dict[str, Any]:
+    """The offline templates of the configured prompts folder."""
+    return _load(str(get_settings().prompts_dir / OFFLINE_FILE))
+
+
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+
+
+def fill(value: Any, slots: dict[str, str]) -> Any:
+    """Fill every string of a template tree; an unknown `$name` is a KeyError (a template bug, not user input)."""
+    if isinstance(value, str):
+        # folded YAML joins lines with a space; Chinese text wants none
+        return _CJK_GAP.sub("", Template(value).substitute(slots))
+    if isinstance(value, list):
+        return [fill(v, slots) for v in value]
+    if isinstance(value, dict):
+        return {k: fill(v, slots) for k, v in value.items()}
+    return value
