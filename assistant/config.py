@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_REQUEST = PROJECT_ROOT / "assistant" / "examples" / "example_request.yaml"  # the built-in example
 
 
 class Settings(BaseSettings):

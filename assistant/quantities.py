@@ -107,12 +107,20 @@ def parse_rate(value: object) -> float:
     return v / 100 if v > 1 else v
 
 
+def format_number(value: float, *, grouped: bool = True, trim: bool = True, decimals: int = 2) -> str:
+    """The one formatter of amounts: two decimals, thousands separators (`grouped`), trailing zeros dropped (`trim`)
+    as people write them: 1,200 / 1,200.5; table cells keep the zeros (1,200.00), CSV cells drop the separators."""
+    text = f"{value:,.{decimals}f}" if grouped else f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if trim else text
+
+
 def format_amount(value: float, unit: str) -> str:
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return f"{text}{unit}"
+    """An amount with its unit: 1,200万元."""
+    return f"{format_number(value)}{unit}"
 
 
 def format_rate(value: float) -> str:
+    """A fraction as a percentage with at most one decimal: 0.255 -> 25.5%."""
     return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
 

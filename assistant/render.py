@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from .files import atomic_write
-from .quantities import format_rate
+from .quantities import format_number, format_rate
 from .schema import SalesPlan, SectionBase
 
 AMOUNT_FIELDS = {"amount", "quota", "target_amount", "total", "revenue_target"}
@@ -51,7 +51,7 @@ def cell_text(name: str, value: object) -> str:
     if isinstance(value, float):
         if name in RATE_FIELDS:
             return format_rate(value)
-        return f"{value:,.2f}" if name in AMOUNT_FIELDS else f"{value:g}"
+        return format_number(value, trim=False) if name in AMOUNT_FIELDS else f"{value:g}"
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
-    from assistant.cli.main import EXAMPLE
+    from assistant.config import EXAMPLE_REQUEST as EXAMPLE
     from assistant.drafting.offline import draft_offline
     from assistant.planning.engine import compute_figures
     from assistant.render import to_docx_bytes, to_markdown

@@ -166,6 +166,31 @@ def test_placeholders_and_copied_table_rows_are_not_accepted(example, settings):
     assert "占位符" in reason
 
 
+@pytest.mark.parametrize("placeholder", ["某某客户的采购负责人已建立联系", "重点行业待定，需要进一步调研确认",
+                                         "TODO：补充本区域的竞争格局分析", "三家主要对手的价格区间（待确认）"])
+def test_what_the_validator_calls_a_placeholder_the_chain_re_asks_instead_of_accepting(example, settings,
+                                                                                       placeholder):
+    from assistant.validation import validate_plan
+
+    request, figures = example
+    prompts = load_prompts(settings.prompts_dir, "v1")
+
+    def first_with_placeholder(key, messages, attempt):
+        if key == "swot" and attempt == 1:
+            args = good_args(key, request, figures, prompts)
+            args["strengths"][0] = placeholder
+            return args
+        return None
+
+    plan = draft(example, settings, model_for(example, settings, first_with_placeholder))
+    run = plan.metadata.sections["swot"]
+    assert run.status == "retried" and "占位符" in run.errors[0] and placeholder[:20] in run.errors[0]
+    assert placeholder not in plan.sections.swot.strengths
+    # the same text in a plan is what the validator fails: one definition of a placeholder for both
+    plan.sections.swot.strengths[0] = placeholder
+    assert next(f for f in validate_plan(plan).items if f.id == "GEN-03").status == "fail"
+
+
 def test_traditional_chinese_is_converted_not_rejected(example, settings):
     request, figures = example
     prompts = load_prompts(settings.prompts_dir, "v1")

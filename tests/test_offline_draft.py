@@ -58,7 +58,7 @@ def test_every_action_deadline_is_inside_the_period_and_has_an_owner():
 
 
 def test_rich_example_plan_renders_to_markdown_docx_and_json_that_round_trips(tmp_path):
-    from assistant.cli.main import EXAMPLE
+    from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 
     plan = draft_offline(load_request(EXAMPLE))
     md = to_markdown(plan)

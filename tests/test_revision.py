@@ -10,7 +10,7 @@ from assistant.drafting.offline import draft_offline
 from assistant.request import load_request
 from assistant.intake.revision import RevisionError, interpret, named_sections, revise
 from assistant.schema import SECTION_KEYS, SalesPlan
-from assistant.cli.main import EXAMPLE
+from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,7 @@ from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan,
 from ..config import Settings
 from ..drafting.drafter import Drafter, make_drafter
 from ..files import atomic_write, safe_filename
-from ..quantities import format_amount, format_rate
+from ..quantities import format_amount, format_number, format_rate
 from ..render import FORMATS
 from ..request import PlanRequest
 
@@ -89,7 +89,7 @@ class BatchResult(BaseModel):
         return 1 if self.failed else 0
 
 
-Event = Callable[[RegionOutcome, int, int], None]
+RegionListener = Callable[[RegionOutcome, int, int], None]
 
 
 # ---------------------------------------------------------------- the worker (runs in a process or thread)
@@ -227,7 +227,7 @@ def _executor(n: int, processes: bool):
 
 def run_batch(regions_path: str | Path, company_path: str | Path, options: BatchOptions, *,
               settings: Settings, on_start: Callable[[Prepared, int], None] | None = None,
-              on_event: Event | None = None, prepared: Prepared | None = None,
+              on_event: RegionListener | None = None, prepared: Prepared | None = None,
               drafter: Drafter | None = None) -> BatchResult:
     """Prepare, skip complete regions, draft the rest, write the summaries. Raises BatchInputError for fatal input.
     `drafter` defaults to the one the settings (and options.offline) choose."""
@@ -345,7 +345,7 @@ SUMMARY_COLUMNS = ["行号", "区域", "负责人", "目标", "占比", "去年�
 
 def _row(o: RegionOutcome, unit: str) -> list[str]:
     def num(v: float | None) -> str:
-        return "" if v is None else f"{v:.2f}".rstrip("0").rstrip(".")
+        return "" if v is None else format_number(v, grouped=False)
 
     return [str(o.line), o.region, o.owner or "", num(o.target), format_rate(o.share) if o.share is not None else "",
             num(o.last_year), format_rate(o.growth) if o.growth is not None else "",

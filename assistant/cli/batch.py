@@ -102,7 +102,7 @@ def allocation_table(prepared, limit: int | None = None):
     regions only the flagged and failed rows are shown (the full table is in summary.csv)."""
     from rich.table import Table
 
-    from ..quantities import format_rate
+    from ..quantities import format_number, format_rate
 
     unit = prepared.unit
     regions = prepared.regions
@@ -118,10 +118,10 @@ def allocation_table(prepared, limit: int | None = None):
             table.add_row(str(r.line), r.region or "（空）", "", "", "", "", "", "", "", f"[red]{r.error}[/red]")
             continue
         table.add_row(
-            str(r.line), r.region, f"{r.target:,.2f}" if r.target is not None else "", "填写" if r.explicit else "分配",
-            format_rate(r.share) if r.share is not None else "", f"{r.last_year:,.2f}" if r.last_year else "",
+            str(r.line), r.region, format_number(r.target, trim=False) if r.target is not None else "", "填写" if r.explicit else "分配",
+            format_rate(r.share) if r.share is not None else "", format_number(r.last_year, trim=False) if r.last_year else "",
             format_rate(r.growth) if r.growth is not None else "", str(r.headcount or ""),
-            f"{r.per_head:,.2f}" if r.per_head else "", f"[yellow]{'；'.join(r.flags)}[/yellow]" if r.flags else "")
+            format_number(r.per_head, trim=False) if r.per_head else "", f"[yellow]{'；'.join(r.flags)}[/yellow]" if r.flags else "")
     return table
 
 

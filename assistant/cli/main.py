@@ -20,7 +20,6 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "example_request.yaml"
 EXIT_BAD_INPUT = 2
 
 
@@ -56,7 +55,7 @@ def draft(
     repair: bool = typer.Option(True, "--repair/--no-repair", help="起草后按校验结果修复未通过的章节"),
 ) -> None:
     """起草一份销售工作方案。"""
-    from ..config import get_settings
+    from ..config import EXAMPLE_REQUEST, get_settings
     from ..drafting.drafter import make_drafter
     from ..pipeline import draft_plan
     from ..render import export, output_format, to_markdown
@@ -74,7 +73,7 @@ def draft(
             if input is None and not example:
                 err.print("[red]请用 --input 指定请求文件，或用 --example 使用内置示例，或用 --text 描述需求。[/red]")
                 raise typer.Exit(EXIT_BAD_INPUT)
-            request = load_request(EXAMPLE)
+            request = load_request(EXAMPLE_REQUEST)
         else:
             request = load_request(input)
     except ValueError as exc:  # RequestError and format errors: the message names the problem in Chinese

@@ -32,6 +32,7 @@ from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, req
                       section_schema, sources_block)
 from ..request import PlanRequest
 from ..retrieval.text import to_simplified
+from ..text_checks import has_placeholder
 from ..schema import (SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, Reference, SalesPlan, SectionBase,
                       SectionRun)
 from . import offline
@@ -237,10 +238,10 @@ _PLACEHOLDER = re.compile(r"\.{3}|…|\||^[xX]{2,}$|XXX|待填|此处")
 
 
 def _placeholder(s: str) -> bool:
-    """Not real Chinese content: Latin-only, a stray letter next to a few characters ("机会 O"), an ellipsis,
-    a copied table row, or an "XXX" placeholder."""
+    """Not real Chinese content: a placeholder the validator would fail (某某, 待定, TODO, …), Latin-only, a stray
+    letter next to a few characters ("机会 O"), an ellipsis, a copied table row, or an "XXX" placeholder."""
     cjk, latin = len(_CJK.findall(s)), len(_LATIN.findall(s))
-    return bool(_PLACEHOLDER.search(s)) or (0 < latin <= 2 and cjk <= 2) or latin > 2 * cjk
+    return has_placeholder(s) or bool(_PLACEHOLDER.search(s)) or (0 < latin <= 2 and cjk <= 2) or latin > 2 * cjk
 
 
 def _strings(node: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:

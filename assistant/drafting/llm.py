@@ -220,7 +220,7 @@ class MethodMemory:
 
 
 @dataclass
-class Outcome:
+class StructuredResult:
     """What one structured request produced: the value (None when every attempt failed) and how."""
 
     value: Any = None
@@ -237,7 +237,7 @@ class Outcome:
         return self.value is not None
 
 
-Event = Callable[[str, str], None]  # (status "retried" | "method", detail)
+AttemptListener = Callable[[str, str], None]  # (status "retried" | "method", detail)
 
 
 class StructuredLLM:
@@ -349,9 +349,9 @@ class StructuredLLM:
     def structured(self, messages: list[BaseMessage], *, name: str, schema: dict[str, Any],
                    build: Callable[[dict[str, Any]], Any], reask: Callable[[list[str]], str],
                    format_instructions: str = "", max_tokens: int | None = None, use_cache: bool = True,
-                   on_event: Event | None = None) -> Outcome:
+                   on_event: AttemptListener | None = None) -> StructuredResult:
         """Ask for `schema`, build the value, re-ask with the problems fed back; method fallback in auto mode."""
-        out = Outcome()
+        out = StructuredResult()
         max_tokens = max_tokens or self.settings.llm_max_tokens
         lock = self._discovery if self.needs_discovery() else None
         if lock:
@@ -369,7 +369,7 @@ class StructuredLLM:
         return out
 
     def _with_method(self, method, messages, name, schema, build, reask, format_instructions, max_tokens,
-                     use_cache, on_event, out: Outcome) -> bool:
+                     use_cache, on_event, out: StructuredResult) -> bool:
         """Run one method with re-asks. True when finished (value or hard failure); False -> try next method."""
         convo = list(messages)
         if method in ("json_mode", "text") and format_instructions:

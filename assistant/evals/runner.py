@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Mode = Literal["auto", "live", "record", "replay", "offline"]
 Drafter = Callable[[PlanRequest, str, int], SalesPlan]  # (request, prompt version, repeat index) -> plan
 Scorer = Callable[[SalesPlan], "ValidatorView"]
-Progress = Callable[[str], None]
+EvalLog = Callable[[str], None]
 
 VALIDATOR_WEIGHT = 0.7
 # rough size of one section call, for the estimate before any call (refined from recordings when there are some)
@@ -230,7 +230,7 @@ def estimate(jobs: int, sections: int, settings: Settings, recorded: tuple[float
 
 
 def run_eval(options: RunOptions, settings: Settings, *, drafter: Drafter, scorer: Scorer | None,
-             mode: str, model: str | None, progress: Progress | None = None,
+             mode: str, model: str | None, progress: EvalLog | None = None,
              judge=None, estimate_basis: tuple[float, float, float] | None = None,
              live_calls: Callable[[], int] | None = None) -> tuple[RunData, Path]:
     """Draft and score every job; returns the run data and its folder (run.json written)."""

@@ -10,7 +10,7 @@ from .compare import Comparison, GateConfig, compare, summarise
 from .results import RunData, load_run
 from .recording import has_recordings, open_cache, record_command, write_index
 from .report import comparison_markdown, write_report
-from .runner import HarnessError, Progress, RunOptions, run_eval, validator_scorer
+from .runner import HarnessError, EvalLog, RunOptions, run_eval, validator_scorer
 
 
 
@@ -86,7 +86,7 @@ def make_judge(settings: Settings, judge_model: str, options: RunOptions, mode: 
 
 
 def run(options: RunOptions, settings: Settings, *, model: str | None = None, method: str | None = None,
-        progress: Progress | None = None, drafter=None, scorer=None) -> tuple[RunData, Path, list[Comparison]]:
+        progress: EvalLog | None = None, drafter=None, scorer=None) -> tuple[RunData, Path, list[Comparison]]:
     """The whole `eval run`: checks, draft/score every job, compare the first version with each other one,
     write the report. `drafter`/`scorer` are injectable for tests."""
     check_versions(settings, options.versions)

@@ -23,27 +23,9 @@ from ..drafting.offline import draft_section, plan_title
 from ..quantities import format_rate, parse_rate
 from ..planning.engine import allocate, compute_figures
 from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
+from ..validation.checklist import read_checklist
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
 
-# words that name a section (besides its own Chinese title); matched case-insensitively as substrings
-SECTION_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "executive_summary": ("摘要", "概述", "总结"),
-    "market_analysis": ("市场", "竞争", "对手", "竞品", "PEST", "五力"),
-    "swot": ("SWOT", "优势", "劣势", "威胁"),
-    "sales_targets": ("销售目标", "目标清单", "SMART"),
-    "target_breakdown": ("分解", "月度目标", "季度目标", "个人指标", "季节"),
-    "funnel_capacity": ("漏斗", "产能", "线索", "转化率"),
-    "customer_persona": ("画像", "客户需求", "目标客户", "决策链"),
-    "sales_strategy": ("策略", "4P", "打法", "销售流程"),
-    "channel_plan": ("渠道", "经销", "代理商"),
-    "team": ("团队", "人员", "招聘", "分工", "岗位"),
-    "action_plan": ("行动", "时间表", "里程碑", "排期"),
-    "budget": ("预算", "费用", "投放", "经费"),
-    "kpi_incentives": ("KPI", "考核", "激励", "提成", "奖金"),
-    "tracking_review": ("跟踪", "复盘", "周会", "预警", "例会"),
-    "risks": ("风险",),
-    "evaluation": ("评估", "持续改进"),
-}
 _RATE = r"(\d+(?:\.\d+)?\s*[%％]|百分之[\d零一二两三四五六七八九十点.]+|[一二三四五六七八九\d](?:\.\d)?成)"
 _UP, _DOWN = "提高|提升|增加|上调|调高|加到|增至", "降低|减少|下调|调低|压缩|降到|减到|降至"
 _SHARE_RE = re.compile(rf"(?P<verb>{_UP}|{_DOWN}|调整|改|调|设|定|占)(?:到|为|成|至)?\s*{_RATE}")
@@ -82,9 +64,12 @@ def request_fields(request: PlanRequest) -> dict[str, Any]:
 
 
 def named_sections(text: str) -> list[str]:
+    """Sections a chat instruction names: by title, or by the words the section table (knowledge/checklist.yaml,
+    `mentions`) lists for it; case-insensitive substrings."""
     low = text.lower()
+    table = read_checklist().sections
     return [key for key in SECTION_KEYS
-            if SECTIONS[key].title in text or any(k.lower() in low for k in SECTION_KEYWORDS[key])]
+            if SECTIONS[key].title in text or any(k.lower() in low for k in table[key].mentions)]
 
 
 def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | None:

@@ -33,7 +33,7 @@ from .text import expand_for_search, normalize, words
 PIPELINE_VERSION = "1"
 REVISION_TTL = 1.0  # seconds between checks for changes made by another process or user
 WRITE_BATCH = 2000  # chunks per Chroma write: its cost is mostly per call, so files are written in groups
-Progress = Callable[[int, int, str], None]
+IngestProgress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -187,7 +187,7 @@ class KnowledgeBase:
                 p.row.status, p.row.chunks, p.row.reason = "skipped", 0, str(exc)
         pending.clear()
 
-    def ingest(self, paths: Iterable[str | Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: Iterable[str | Path], progress: IngestProgress | None = None) -> IngestReport:
         """Ingest files and folders; every file gets a row (added / unchanged / replaced / skipped + reason)."""
         files = self._collect(paths)
         report = IngestReport()
@@ -219,7 +219,7 @@ class KnowledgeBase:
         return sorted(p for p in self.knowledge_dir.rglob("*.md")
                       if p.is_file() and not p.name.startswith((".", "_")) and p.name.lower() != "readme.md")
 
-    def ensure_builtin(self, progress: Progress | None = None) -> IngestReport:
+    def ensure_builtin(self, progress: IngestProgress | None = None) -> IngestReport:
         """Index knowledge/ if it is new or changed since this process last looked; drop notes that were deleted.
         Cheap when nothing changed (a stat of each note)."""
         files = self.builtin_files()

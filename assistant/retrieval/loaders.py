@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from .text import MD_HEADING, get_jieba, normalize
+from ..headings import MD_HEADING, docx_heading_level
+from .text import get_jieba, normalize
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
              ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
@@ -194,15 +195,6 @@ def load_html(path: Path) -> LoadedDocument:
     return LoadedDocument(text=text, fmt="html", title=h1, title_hint=title)
 
 
-def _heading_level(style_name: str) -> int | None:
-    m = re.match(r"^(heading|标题)\s*(\d)$", (style_name or "").strip(), re.I)
-    if m:
-        return max(1, min(6, int(m.group(2))))
-    if (style_name or "").strip().lower() in ("title", "标题"):
-        return 1
-    return None
-
-
 def load_docx(path: Path) -> LoadedDocument:
     try:
         import docx
@@ -216,8 +208,8 @@ def load_docx(path: Path) -> LoadedDocument:
                 text = block.text.strip()
                 if not text:
                     continue
-                level = _heading_level(block.style.name if block.style is not None else "")
-                lines.append(f"{'#' * level} {text}" if level else text)
+                level = docx_heading_level(block.style.name if block.style is not None else "")
+                lines.append(f"{'#' * max(1, min(6, level))} {text}" if level is not None else text)
             elif isinstance(block, Table):
                 for row in block.rows:
                     cells = list(dict.fromkeys(c.text.strip() for c in row.cells))

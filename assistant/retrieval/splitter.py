@@ -11,20 +11,11 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from .text import MD_HEADING, TABLE_ROW
+from ..headings import text_heading
+from .text import TABLE_ROW
 
 HEADING_SEP = " › "
 
-_NUM = "一二三四五六七八九十百零〇两"
-# plain-text outline headings, most to least senior; only short lines without sentence punctuation qualify
-_OUTLINE = [
-    (1, re.compile(rf"^第[{_NUM}\d]+[章部篇]")),
-    (2, re.compile(rf"^第[{_NUM}\d]+节|^[{_NUM}]+\s*[、.．。]")),
-    (3, re.compile(rf"^[（(][{_NUM}]+[)）]|^步骤\s*[\d{_NUM}]+|^[{_NUM}\d]+\s*[、.]\s*步骤")),
-    (4, re.compile(r"^\d{1,2}\s*[、.．。](?!\d)\s*\S")),
-    (5, re.compile(r"^[（(]\d{1,2}[)）]")),
-]
-_MAX_HEADING_CHARS = 40
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])(?![”’」』）)\"'])|(?<=[。！？；!?;][”’」』）)\"'])")
 _CLAUSE_END = re.compile(r"(?<=[，,、：:])")
 _TABLE_RULE = re.compile(r"^\|[\s:|-]*-{3,}[\s:|-]*\|$")
@@ -60,18 +51,6 @@ class _Open:
     size: int = 0
 
 
-def heading_level(line: str, outline: bool) -> tuple[int, str] | None:
-    m = MD_HEADING.match(line)
-    if m:
-        return len(m.group(1)), m.group(2).strip().strip("*").strip()
-    if not outline or len(line) > _MAX_HEADING_CHARS or re.search(r"[。；，,;?？!！]$", line):
-        return None
-    for level, pattern in _OUTLINE:
-        if pattern.match(line):
-            return level + 6, line.strip()  # below any Markdown heading of the same document
-    return None
-
-
 def _blocks(text: str, title: str | None, outline: bool) -> list[_Block]:
     stack: list[tuple[int, str]] = []
     blocks: list[_Block] = []
@@ -79,7 +58,7 @@ def _blocks(text: str, title: str | None, outline: bool) -> list[_Block]:
         line = raw.strip()
         if not line:
             continue
-        found = heading_level(line, outline)
+        found = text_heading(line, outline)
         if found:
             level, heading = found
             if title and heading == title and not stack:

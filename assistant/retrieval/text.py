@@ -40,7 +40,6 @@ STOPWORDS = frozenset(
 )
 
 # Markdown structure every stage recognises (loaders, cleaning, splitter)
-MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 TABLE_ROW = re.compile(r"^\|.*\|$")
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

@@ -20,7 +20,7 @@ from ..drafting.drafter import Drafter, make_drafter
 from .draft_store import Draft, DraftStore
 from ..files import safe_filename
 from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
-from ..quantities import cn_to_number, format_rate, parse_rate
+from ..quantities import cn_to_number, format_number, format_rate, parse_rate
 from ..render import FORMATS, export, to_markdown
 from ..request import FIELD_LABELS, REQUIRED_FIELDS
 from ..schema import SECTION_KEYS, SECTIONS, Assumption, ProgressEvent, SalesPlan
@@ -53,7 +53,7 @@ STATUS_LABELS = {"unchanged": "未改动", "waiting": "等待中", "started": "�
 
 
 def _num_text(v: float) -> str:
-    return f"{v:,.4f}".rstrip("0").rstrip(".").replace(",", "")
+    return format_number(v, grouped=False, decimals=4)  # what the user typed, up to 4 decimals
 
 
 def _team_count(team: Any) -> int | None:
@@ -301,7 +301,7 @@ def score_view(session: Session) -> tuple[str, str]:
              for s in report.sections]
     if not failed:
         return "\n".join(head), "所有检查项都已通过。"
-    from ..validation.checklist import load_checklist
+    from ..validation import load_checklist
 
     severity = load_checklist().severity_labels
     order = {"critical": 0, "major": 1, "minor": 2}

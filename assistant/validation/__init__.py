@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checklist import Checklist, ChecklistError, load_checklist
+from .checklist import Checklist, ChecklistError
+from .checks import load_checklist
 from .document import PlanDoc, doc_from_plan
 from .reader import PlanParseError, load_document, parse_text
 from .repair import repair_plan, validate_plan

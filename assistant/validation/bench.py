@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     args = parser.parse_args()
 
-    from ..cli.main import EXAMPLE
+    from ..config import EXAMPLE_REQUEST as EXAMPLE
     from ..drafting.offline import draft_offline
     from ..render import to_docx_bytes, to_markdown
     from ..request import build_request, load_request

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from ..quantities import format_amount
 from ..render import AMOUNT_FIELDS, cell_text, section_fields
 from ..schema import SalesPlan, SectionBase
+from .facts import Facts
 
 CITATION_RE = re.compile(r"\[(S?\d{1,3}|[A-Za-z0-9_.\-]+\.md)\]")
 
@@ -119,9 +120,7 @@ class PlanDoc:
         return "\n".join(parts)
 
     @cached_property
-    def facts(self):  # noqa: ANN201 - a Facts, imported lazily to keep modules acyclic
-        from .facts import Facts
-
+    def facts(self) -> Facts:
         return Facts(self)
 
 

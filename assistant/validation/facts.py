@@ -10,9 +10,11 @@ import calendar
 import re
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..quantities import CN_QUARTER, UNIT_YUAN, normalise_unit, parse_amount, parse_period
-from .document import Line, PlanDoc, Table
+if TYPE_CHECKING:  # annotations only: document.PlanDoc builds its Facts from this module
+    from .document import Line, PlanDoc, Table
 
 MONEY_RE = re.compile(r"(?<![\d.])([+-]?\d[\d,]*(?:\.\d+)?)\s*(亿元|千万元|百万元|万元|千元|元|千万|百万|亿|万)"
                       r"(?![人个次家条单件台户名位份张倍天周年\d])")

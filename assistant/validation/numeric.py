@@ -12,7 +12,7 @@ from . import stated_numbers as extract
 from .checklist import ItemSpec
 from .document import PlanDoc
 from .facts import quote, substantive
-from .registry import Outcome, check, fail, na, ok
+from .registry import Verdict, check, fail, na, ok
 
 # ---------------------------------------------------------------- the rules, as pure functions
 
@@ -70,7 +70,7 @@ def _amt(doc: PlanDoc, value: float) -> str:
     return format_amount(round(value, 2), doc.facts.unit)
 
 
-def _verdict(comparisons: list[tuple[str, bool]], nothing: str, problem: str, section: str) -> Outcome:
+def _verdict(comparisons: list[tuple[str, bool]], nothing: str, problem: str, section: str) -> Verdict:
     """na when there was nothing to compare; fail listing the comparisons that disagree; else pass listing all."""
     if not comparisons:
         return na(nothing)
@@ -86,7 +86,7 @@ def _expected_months(doc: PlanDoc) -> list[tuple[int, int]] | None:
 
 
 @check("quarter_breakdown")
-def quarter_breakdown(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def quarter_breakdown(doc: PlanDoc, item: ItemSpec) -> Verdict:
     months = _expected_months(doc)
     expected = len({(y, (m - 1) // 3) for y, m in months}) if months else None
     if expected == 1:
@@ -99,7 +99,7 @@ def quarter_breakdown(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("month_breakdown")
-def month_breakdown(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def month_breakdown(doc: PlanDoc, item: ItemSpec) -> Verdict:
     months = _expected_months(doc)
     if months is not None and len(months) == 1:
         return na("计划周期只有一个月，无需月度分解")
@@ -111,7 +111,7 @@ def month_breakdown(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("breakdown_sums")
-def breakdown_sums(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def breakdown_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     tol = item.params.get("tolerance", 0.01)
     months, _ = extract.months(doc, item.scope)
     quarters, _ = extract.quarters(doc, item.scope)
@@ -128,7 +128,7 @@ def breakdown_sums(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("quotas_with_owner")
-def quotas_with_owner(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def quotas_with_owner(doc: PlanDoc, item: ItemSpec) -> Verdict:
     quotas, key = extract.quotas(doc, item.scope)
     if not quotas:
         return fail("未找到按个人或区域分配的指标（需要写明每人/每个区域的指标金额）", item.section)
@@ -144,7 +144,7 @@ def quotas_with_owner(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("quotas_cover")
-def quotas_cover(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def quotas_cover(doc: PlanDoc, item: ItemSpec) -> Verdict:
     quotas, key = extract.quotas(doc, item.scope)
     target = doc.facts.target
     if not quotas or not target:
@@ -161,7 +161,7 @@ def quotas_cover(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("split_sums")
-def split_sums(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def split_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     tol = item.params.get("tolerance", 0.01)
     target = doc.facts.target
     found = extract.splits(doc, item.scope)
@@ -176,7 +176,7 @@ def split_sums(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("funnel_params")
-def funnel_params(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def funnel_params(doc: PlanDoc, item: ItemSpec) -> Verdict:
     f = extract.funnel(doc, item.scope)
     need = item.params.get("min_stage_rates", 2)
     have, missing = [], []
@@ -195,7 +195,7 @@ def funnel_params(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("funnel_counts")
-def funnel_counts(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def funnel_counts(doc: PlanDoc, item: ItemSpec) -> Verdict:
     stages, text = extract.stage_counts(doc, item.scope)
     names = {"线索": extract.LEAD_STAGE, "商机": extract.OPP_STAGE, "成交": extract.DEAL_STAGE}
     missing = [n for n, p in names.items() if extract.stage_value(stages, p) is None]
@@ -205,7 +205,7 @@ def funnel_counts(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("funnel_math")
-def funnel_math(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def funnel_math(doc: PlanDoc, item: ItemSpec) -> Verdict:
     f = extract.funnel(doc, item.scope)
     target = doc.facts.target
     deals = extract.stage_value(f.stages or [], extract.DEAL_STAGE)
@@ -221,7 +221,7 @@ def funnel_math(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("funnel_monotone")
-def funnel_monotone(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def funnel_monotone(doc: PlanDoc, item: ItemSpec) -> Verdict:
     stages, _ = extract.stage_counts(doc, item.scope)
     if len(stages) < 2:
         return na("没有多阶段的漏斗数量")
@@ -235,7 +235,7 @@ def funnel_monotone(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("rates_valid")
-def rates_valid(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def rates_valid(doc: PlanDoc, item: ItemSpec) -> Verdict:
     f = extract.funnel(doc, item.scope)
     found = ([f.win_rate] if f.win_rate else []) + list(f.stage_rates or [])
     if not found:
@@ -247,7 +247,7 @@ def rates_valid(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("coverage_enough")
-def coverage_enough(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def coverage_enough(doc: PlanDoc, item: ItemSpec) -> Verdict:
     cov = extract.coverage_value(doc, item.scope)
     f = extract.funnel(doc, [item.section])
     if not cov or not f.win_rate or not rate_valid(f.win_rate[0]):
@@ -259,7 +259,7 @@ def coverage_enough(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("capacity_enough")
-def capacity_enough(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def capacity_enough(doc: PlanDoc, item: ItemSpec) -> Verdict:
     cap = extract.capacity_value(doc, item.scope)
     target = doc.facts.target
     if not cap or not target:
@@ -271,7 +271,7 @@ def capacity_enough(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("growth_consistent")
-def growth_consistent(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def growth_consistent(doc: PlanDoc, item: ItemSpec) -> Verdict:
     base, growth = extract.baseline_and_growth(doc, item.scope)
     target = doc.facts.target
     if not (base and growth and target) or base[0] <= 0:
@@ -284,7 +284,7 @@ def growth_consistent(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("budget_lines")
-def budget_lines(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def budget_lines(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows, total = extract.budget(doc, item.scope)
     need = item.params.get("min", 3)
     if len(rows) >= need and total:
@@ -298,7 +298,7 @@ def budget_lines(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("budget_sums")
-def budget_sums(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def budget_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows, total = extract.budget(doc, item.scope)
     if len(rows) < 2 or not total:
         return na("缺少预算明细或合计，无法核对")

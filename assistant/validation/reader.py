@@ -15,8 +15,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ..headings import docx_heading_level, outline_level
 from ..schema import SalesPlan
-from .checklist import Checklist, load_checklist
+from .checklist import Checklist, read_checklist
 from .document import Line, PlanDoc, Section, Table, doc_from_plan
 
 MIN_SECTIONS = 2
@@ -29,7 +30,7 @@ class PlanParseError(ValueError):
 
 
 @dataclass(slots=True)
-class Event:
+class DocPart:
     kind: str  # h | p | li | table
     text: str = ""
     level: int = 0
@@ -42,8 +43,7 @@ class Event:
 _NUMBERING = re.compile(
     r"^\s*(?:第[一二三四五六七八九十\d]+[部章节分]+[、.．:：\s]*|[一二三四五六七八九十]{1,3}[、.．]\s*|"
     r"[（(][一二三四五六七八九十\d]{1,3}[)）]\s*|\d{1,2}(?:\.\d{1,2})*[、.．\s]\s*|[A-Za-z][、.．]\s*|附[：:、]?\s*)")
-_CN1 = re.compile(r"^(?:[一二三四五六七八九十]{1,3}[、.．]|第[一二三四五六七八九十]+[部章][分]?)\s*\S.{0,28}$")
-_CN2 = re.compile(r"^(?:[（(][一二三四五六七八九十\d]{1,2}[)）]|\d{1,2}(?:\.\d{1,2})+\s|\d{1,2}、)\s*\S.{0,24}$")
+_MULTILEVEL = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\s+\S")  # "1.2 竞争对手": a sub-heading
 _BRACKET = re.compile(r"^【(.{2,24})】$")
 _BOLD = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[：:]?$")
 _SENTENCE = re.compile(r"[，。；,;！？]|[：:].")
@@ -78,9 +78,10 @@ def _pseudo_heading(line: str) -> tuple[str, str] | None:
         return None
     if m := _BRACKET.match(s):
         return "cn1", m.group(1)
-    if _CN1.match(s):
+    level = outline_level(s) if clean_heading(s) else None
+    if level is not None and level <= 2:
         return "cn1", s
-    if _CN2.match(s) or bold:
+    if level is not None or _MULTILEVEL.match(s) or bold:
         return "sub", s
     return None
 
@@ -97,12 +98,12 @@ def _list_heading(text: str, checklist: Checklist) -> bool:
 # ---------------------------------------------------------------- Markdown / DOCX -> events
 
 
-def markdown_events(text: str) -> list[Event]:
+def markdown_events(text: str) -> list[DocPart]:
     from markdown_it import MarkdownIt
 
-    checklist = load_checklist()
+    checklist = read_checklist()
     tokens = MarkdownIt("commonmark").enable("table").parse(text)
-    events: list[Event] = []
+    events: list[DocPart] = []
     list_depth, in_table, ordered = 0, False, False
     table: Table | None = None
     row: list[str] = []
@@ -123,7 +124,7 @@ def markdown_events(text: str) -> list[Event]:
         elif t == "table_close":
             in_table = False
             if table is not None and table.headers:
-                events.append(Event("table", table=table))
+                events.append(DocPart("table", table=table))
         elif t == "tr_open":
             row = []
         elif t == "tr_close" and table is not None:
@@ -136,13 +137,13 @@ def markdown_events(text: str) -> list[Event]:
             if in_table:
                 row.append(_EMPHASIS.sub("", content).strip())
             elif heading_level:
-                events.append(Event("h", _EMPHASIS.sub("", content).strip(), level=heading_level))
+                events.append(DocPart("h", _EMPHASIS.sub("", content).strip(), level=heading_level))
             elif list_depth:
                 item = _EMPHASIS.sub("", " ".join(content.split("\n"))).strip()
                 if list_depth == 1 and ordered and _list_heading(item, checklist):
-                    events.append(Event("h", item, pseudo="cn1"))
+                    events.append(DocPart("h", item, pseudo="cn1"))
                 else:
-                    events.append(Event("li", item))
+                    events.append(DocPart("li", item))
             else:
                 events.extend(_text_events(content.split("\n")))
     return events
@@ -151,24 +152,24 @@ def markdown_events(text: str) -> list[Event]:
 _FIELD = re.compile(r"^\*\*([^*]{1,20})\*\*\s*[：:]\s*(\S.*)$")
 
 
-def _text_events(lines: list[str]) -> list[Event]:
+def _text_events(lines: list[str]) -> list[DocPart]:
     out = []
     for line in lines:
         if not line.strip():
             continue
         if m := _FIELD.match(line.strip()):  # '**label**：value' — a field of its own, not under the last sub-heading
-            out.append(Event("h", m.group(1).strip(), pseudo="field"))
-            out.append(Event("p", f"{m.group(1).strip()}：{_EMPHASIS.sub('', m.group(2)).strip()}"))
+            out.append(DocPart("h", m.group(1).strip(), pseudo="field"))
+            out.append(DocPart("p", f"{m.group(1).strip()}：{_EMPHASIS.sub('', m.group(2)).strip()}"))
             continue
         pseudo = _pseudo_heading(line)
         if pseudo:
-            out.append(Event("h", pseudo[1], pseudo=pseudo[0]))
+            out.append(DocPart("h", pseudo[1], pseudo=pseudo[0]))
         else:
-            out.append(Event("p", _EMPHASIS.sub("", line).strip()))
+            out.append(DocPart("p", _EMPHASIS.sub("", line).strip()))
     return out
 
 
-def docx_events(data: bytes) -> list[Event]:
+def docx_events(data: bytes) -> list[DocPart]:
     from docx import Document
     from docx.table import Table as DocxTable
 
@@ -176,31 +177,29 @@ def docx_events(data: bytes) -> list[Event]:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PlanParseError(f"无法打开 Word 文件（可能已损坏，或不是 .docx 格式）：{exc}") from None
-    events: list[Event] = []
+    events: list[DocPart] = []
     for block in document.iter_inner_content():
         if isinstance(block, DocxTable):
             rows = [[c.text.strip() for c in r.cells] for r in block.rows]
             if rows and rows[0]:
-                events.append(Event("table", table=Table(headers=rows[0], rows=[r for r in rows[1:] if any(r)])))
+                events.append(DocPart("table", table=Table(headers=rows[0], rows=[r for r in rows[1:] if any(r)])))
             continue
         text = block.text.strip()
         if not text:
             continue
         style = (block.style.name if block.style is not None else "") or ""
-        m = re.match(r"(?:Heading|标题)\s*(\d)", style)
-        if style in ("Title", "标题"):
-            events.append(Event("h", text, level=1))
-        elif m:
-            events.append(Event("h", text, level=int(m.group(1)) + 1))
+        level = docx_heading_level(style)
+        if level is not None:  # the title is level 1 here, Heading N is N + 1
+            events.append(DocPart("h", text, level=level + 1))
         elif "List" in style or "列表" in style:
-            events.append(Event("li", text))
+            events.append(DocPart("li", text))
         elif block.runs and all(r.bold for r in block.runs if r.text.strip()) and len(text) <= 30:
-            events.append(Event("h", text.rstrip("：:"), pseudo="sub"))
+            events.append(DocPart("h", text.rstrip("：:"), pseudo="sub"))
         elif block.runs and block.runs[0].bold and re.match(r"^[^：:]{1,20}[：:]\s*\S", text) \
                 and text.startswith(block.runs[0].text.strip()):
             label = block.runs[0].text.strip().rstrip("：:")
-            events.append(Event("h", label, pseudo="field"))
-            events.append(Event("p", text))
+            events.append(DocPart("h", label, pseudo="field"))
+            events.append(DocPart("p", text))
         else:
             events.extend(_text_events(text.split("\n")))
     return events
@@ -211,15 +210,15 @@ def docx_events(data: bytes) -> list[Event]:
 _TITLE = re.compile(r"(?:方案|计划|规划|策划|计划书|方案书)\s*(?:[（(][^）)]*[)）])?$")
 
 
-def _looks_like_title(ev: Event) -> bool:
+def _looks_like_title(ev: DocPart) -> bool:
     """The document's own title ('2027年度华南区销售工作计划'), not a numbered section heading."""
     text = _EMPHASIS.sub("", ev.text).strip()
     return ev.level <= 1 and not ev.pseudo and not _NUMBERING.match(text) and bool(_TITLE.search(text))
 
 
 
-def build_doc(events: list[Event], *, source: str, kind: str, checklist: Checklist | None = None) -> PlanDoc:
-    checklist = checklist or load_checklist()
+def build_doc(events: list[DocPart], *, source: str, kind: str, checklist: Checklist | None = None) -> PlanDoc:
+    checklist = checklist or read_checklist()
     doc = PlanDoc(source=source, kind=kind)
     cur: Section | None = None
     cur_level = 0
@@ -277,7 +276,7 @@ def build_doc(events: list[Event], *, source: str, kind: str, checklist: Checkli
     return doc
 
 
-def _add_content(doc: PlanDoc, ev: Event, cur: Section | None, special: str | None, sub: str,
+def _add_content(doc: PlanDoc, ev: DocPart, cur: Section | None, special: str | None, sub: str,
                  sub_special: str | None) -> None:
     mode = sub_special if cur is not None else special
     if ev.kind == "table":

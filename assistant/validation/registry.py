@@ -1,6 +1,6 @@
 """The registry of named checks that knowledge/checklist.yaml refers to (`check: competitors_named`).
 
-A check reads a PlanDoc and returns an Outcome: pass / fail / na, a Chinese reason quoting what it found, and
+A check reads a PlanDoc and returns a Verdict: pass / fail / na, a Chinese reason quoting what it found, and
 (for failures) the sections where the problem sits, so the repair loop knows what to redraft.
 """
 
@@ -18,25 +18,25 @@ Status = Literal["pass", "fail", "na"]
 
 
 @dataclass(slots=True)
-class Outcome:
+class Verdict:
     status: Status
     reason: str
     sections: list[str] = field(default_factory=list)
 
 
-def ok(reason: str) -> Outcome:
-    return Outcome("pass", reason)
+def ok(reason: str) -> Verdict:
+    return Verdict("pass", reason)
 
 
-def fail(reason: str, *sections: str) -> Outcome:
-    return Outcome("fail", reason, [s for s in sections if s])
+def fail(reason: str, *sections: str) -> Verdict:
+    return Verdict("fail", reason, [s for s in sections if s])
 
 
-def na(reason: str) -> Outcome:
-    return Outcome("na", reason)
+def na(reason: str) -> Verdict:
+    return Verdict("na", reason)
 
 
-Check = Callable[[PlanDoc, ItemSpec], Outcome]
+Check = Callable[[PlanDoc, ItemSpec], Verdict]
 CHECKS: dict[str, Check] = {}
 
 

@@ -9,9 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .checklist import OVERALL, Checklist, Severity, load_checklist
+from .checklist import OVERALL, Checklist, Severity
+from .checks import CHECKS, load_checklist
 from .document import PlanDoc
-from .registry import Outcome
+from .registry import Verdict
 from ..schema import SECTION_KEYS
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class Report(BaseModel):
         return "\n".join(lines) + "\n"
 
 
-def _with_open_question(doc: PlanDoc, asks: list[str], outcome: Outcome) -> str:
+def _with_open_question(doc: PlanDoc, asks: list[str], outcome: Verdict) -> str:
     if outcome.status != "fail" or not asks:
         return outcome.reason
     questions = doc.questions_about(asks)[:2]
@@ -113,15 +114,13 @@ def _with_open_question(doc: PlanDoc, asks: list[str], outcome: Outcome) -> str:
 
 def build_report(doc: PlanDoc, checklist: Checklist | None = None) -> Report:
     checklist = checklist or load_checklist()
-    from .registry import CHECKS
-
     findings: list[Finding] = []
     for spec in checklist.items:
         try:
             outcome = CHECKS[spec.check](doc, spec)
         except Exception as exc:  # a check must never sink the whole report
             log.exception("check %s failed on %s", spec.id, doc.source)
-            outcome = Outcome("na", f"检查出错，已跳过：{type(exc).__name__}: {exc}")
+            outcome = Verdict("na", f"检查出错，已跳过：{type(exc).__name__}: {exc}")
         findings.append(Finding(
             id=spec.id, section=spec.section, section_title=checklist.title(spec.section),
             description=spec.description, severity=spec.severity, weight=spec.weight, status=outcome.status,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from ..quantities import normalise_unit
-from . import numeric  # noqa: F401  (registers the numeric rules)
-from .checklist import ItemSpec, load_checklist
+from ..text_checks import has_placeholder
+from .checklist import ItemSpec, read_checklist
 from .document import CITATION_RE, Line, PlanDoc
 from .stated_numbers import baseline_and_growth, coverage_value
 from .facts import (
@@ -22,7 +22,7 @@ from .facts import (
     substantive,
 )
 from .registry import (
-    Outcome,
+    Verdict,
     cells_matching,
     check,
     fail,
@@ -38,11 +38,11 @@ from .registry import (
 
 
 @check("section_present")
-def section_present(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def section_present(doc: PlanDoc, item: ItemSpec) -> Verdict:
     key = item.section
     sec = doc.section(key)
     if sec is None:
-        syn = "、".join(load_checklist().sections[key].synonyms[:4])
+        syn = "、".join(read_checklist().sections[key].synonyms[:4])
         return fail(f"未找到该章节（可识别的标题如：{syn}）", key)
     chars = sum(len(ln.text) for ln in sec.lines)
     if not sec.lines:
@@ -55,7 +55,7 @@ def section_present(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("period_defined")
-def period_defined(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def period_defined(doc: PlanDoc, item: ItemSpec) -> Verdict:
     period = doc.facts.period
     if period is None:
         return fail("未找到计划周期（如“计划周期：2027年1月1日至2027年12月31日”）", "executive_summary")
@@ -64,7 +64,7 @@ def period_defined(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("currency_consistent")
-def currency_consistent(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def currency_consistent(doc: PlanDoc, item: ItemSpec) -> Verdict:
 
     skip = set(item.params.get("exclude", ["market_analysis", "swot", "customer_persona"]))
     counts: dict[str, int] = {}
@@ -89,18 +89,16 @@ def currency_consistent(doc: PlanDoc, item: ItemSpec) -> Outcome:
     return fail(f"金额单位混用：{listing}", *others)
 
 
-PLACEHOLDER_RE = re.compile(r"(?<![A-Za-z])[XxＸ×]{2,}(?![A-Za-z])|某某|待定|\[FILL\]|【FILL】|TODO|TBD|"
-                            r"\?{3,}|？{2,}|\{\{|请填写|此处填写|（填写）|[（(][^（）()]{0,12}待确认[)）]", re.I)
 
 
 @check("no_placeholders")
-def no_placeholders(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def no_placeholders(doc: PlanDoc, item: ItemSpec) -> Verdict:
     found: list[tuple[str, str]] = []
     for text in [doc.title, *doc.preamble]:
-        if PLACEHOLDER_RE.search(text):
+        if has_placeholder(text):
             found.append(("executive_summary", text))
     for key, ln in doc.lines(list(doc.sections)):
-        if PLACEHOLDER_RE.search(ln.text):
+        if has_placeholder(ln.text):
             found.append((key, ln.text))
     if not found:
         return ok("未发现占位符")
@@ -112,7 +110,7 @@ ASSUMPTION_WORD = re.compile(r"假设|假定|前提[是为：:]|按.{0,10}估算
 
 
 @check("assumptions_listed")
-def assumptions_listed(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def assumptions_listed(doc: PlanDoc, item: ItemSpec) -> Verdict:
     found = list(doc.assumptions) + [a for s in doc.sections.values() for a in s.assumptions]
     found += [ln.text for _, ln in doc.lines(list(doc.sections)) if ASSUMPTION_WORD.search(ln.text)]
     if len(found) >= item.params.get("min", 2):
@@ -121,7 +119,7 @@ def assumptions_listed(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("citations_resolvable")
-def citations_resolvable(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def citations_resolvable(doc: PlanDoc, item: ItemSpec) -> Verdict:
     cited: dict[str, str] = {}
     for key, sec in doc.sections.items():
         for c in [*sec.citations, *CITATION_RE.findall(sec.text)]:
@@ -140,7 +138,7 @@ PARAM_WORD = re.compile(r"客单价|赢单率|转化率|销售周期|季节|回�
 
 
 @check("defaults_few")
-def defaults_few(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def defaults_few(doc: PlanDoc, item: ItemSpec) -> Verdict:
     texts = list(doc.assumptions) + [a for s in doc.sections.values() for a in s.assumptions]
     texts += [ln.text for _, ln in doc.lines(["funnel_capacity"]) if ln.kind == "row"]
     seen: dict[str, str] = {}
@@ -168,7 +166,7 @@ def _has_money(ln: Line) -> bool:
 
 
 @check("revenue_target")
-def revenue_target(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def revenue_target(doc: PlanDoc, item: ItemSpec) -> Verdict:
     lines = scoped(doc, item)
     hit = first(lines, REVENUE, _has_money, on_subject=True) or first(lines, REVENUE, _has_money)
     if hit is None:
@@ -183,7 +181,7 @@ COLLECTION = re.compile(r"回款")
 
 
 @check("collection_target")
-def collection_target(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def collection_target(doc: PlanDoc, item: ItemSpec) -> Verdict:
     hit = first(scoped(doc, item), COLLECTION, lambda ln: _has_money(ln) or bool(RATE_RE.search(ln.text)))
     if hit:
         return ok(f"回款目标{quote(hit[1].text)}{where(doc, hit[0], item)}")
@@ -194,7 +192,7 @@ NON_REVENUE = re.compile(r"新客户|新增客户|新签客户|新开客户|客�
 
 
 @check("non_revenue_target")
-def non_revenue_target(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def non_revenue_target(doc: PlanDoc, item: ItemSpec) -> Verdict:
     hit = first(scoped(doc, item), NON_REVENUE, lambda ln: bool(NUMBER_RE.search(ln.text)), on_subject=True)
     if hit:
         return ok(f"非销售额目标{quote(hit[1].text)}{where(doc, hit[0], item)}")
@@ -202,7 +200,7 @@ def non_revenue_target(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("baseline_growth")
-def baseline_growth(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def baseline_growth(doc: PlanDoc, item: ItemSpec) -> Verdict:
     base, grow = baseline_and_growth(doc, item.scope)
     if base and grow:
         return ok(f"基数{quote(base[1], 30)}；增长{quote(grow[1], 30)}")
@@ -218,7 +216,7 @@ SEASON_NONE = re.compile(r"未提供|平均分配|均分|平均分摊|按月平�
 
 
 @check("seasonality_basis")
-def seasonality_basis(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def seasonality_basis(doc: PlanDoc, item: ItemSpec) -> Verdict:
     lines = [(k, ln) for k, ln in doc.lines([item.section, "sales_targets"]) if ln.kind != "row"]
     hits = [(k, ln) for k, ln in lines if SEASON.search(ln.text)]
     real = [(k, ln) for k, ln in hits if not SEASON_NONE.search(ln.text)]
@@ -236,7 +234,7 @@ WEEKLY = re.compile(r"每周|周均|/周|／周|每人每周|周目标|一周")
 
 
 @check("weekly_activity")
-def weekly_activity(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def weekly_activity(doc: PlanDoc, item: ItemSpec) -> Verdict:
     hits = [ln for _, ln in scoped(doc, item) if WEEKLY.search(ln.text) and NUMBER_RE.search(ln.text)]
     if len(hits) >= item.params.get("min", 2):
         return ok(f"{len(hits)}项每周活动量目标，如{quote(hits[0].text)}")
@@ -246,7 +244,7 @@ def weekly_activity(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("coverage_stated")
-def coverage_stated(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def coverage_stated(doc: PlanDoc, item: ItemSpec) -> Verdict:
     value = coverage_value(doc, item.scope)
     if value:
         return ok(f"管道覆盖倍数{value[0]:g}倍：{quote(value[1])}")
@@ -258,7 +256,7 @@ FUNNEL_PARAM = re.compile(r"客单价|赢单率|成交率|转化率|转化|销�
 
 
 @check("funnel_from_history")
-def funnel_from_history(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def funnel_from_history(doc: PlanDoc, item: ItemSpec) -> Verdict:
     params = [ln for _, ln in scoped(doc, item) if FUNNEL_PARAM.search(subject(ln)) and ln.kind != "item"]
     params += [Line(a) for a in doc.assumptions if FUNNEL_PARAM.search(a.split("：")[0])]
     if not params:
@@ -299,7 +297,7 @@ def competitor_names(doc: PlanDoc, item: ItemSpec) -> tuple[list[str], list[Line
 
 
 @check("competitors_named")
-def competitors_named(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def competitors_named(doc: PlanDoc, item: ItemSpec) -> Verdict:
     names, _ = competitor_names(doc, item)
     need = item.params.get("min", 3)
     if len(names) >= need:
@@ -324,7 +322,7 @@ def _described(ln: Line) -> bool:
 
 
 @check("competitor_depth")
-def competitor_depth(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def competitor_depth(doc: PlanDoc, item: ItemSpec) -> Verdict:
     names, lines = competitor_names(doc, item)
     if not names:
         return fail("未列出具体竞争对手，无法分析其优势、劣势与我方应对", item.section)
@@ -345,7 +343,7 @@ PEST = {"政策": re.compile(r"政策|法规|监管|政府|法律|合规"), "经
 
 
 @check("pest_factors")
-def pest_factors(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def pest_factors(doc: PlanDoc, item: ItemSpec) -> Verdict:
     found: dict[str, str] = {}
     for _, ln in scoped(doc, item):
         for dim, pattern in PEST.items():
@@ -360,7 +358,7 @@ MARKET_DATA = re.compile(r"市场规模|市场容量|市场总量|市场空间|�
 
 
 @check("market_data")
-def market_data(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def market_data(doc: PlanDoc, item: ItemSpec) -> Verdict:
     for _, ln in scoped(doc, item):
         if MARKET_DATA.search(ln.text) and (MONEY_RE.search(ln.text) or RATE_RE.search(ln.text)) and substantive(ln.text):
             return ok(f"市场数据{quote(ln.text)}")
@@ -373,7 +371,7 @@ QUADRANTS = {"优势": re.compile(r"优势|长处|Strength|[（(]S[)）]", re.I)
 
 
 @check("swot_quadrants")
-def swot_quadrants(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def swot_quadrants(doc: PlanDoc, item: ItemSpec) -> Verdict:
     found: dict[str, str] = {}
     for _, ln in scoped(doc, item):
         for name, pattern in QUADRANTS.items():
@@ -397,7 +395,7 @@ NEEDS = re.compile(r"需求|痛点|关注|诉求|顾虑")
 
 
 @check("persona_needs")
-def persona_needs(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def persona_needs(doc: PlanDoc, item: ItemSpec) -> Verdict:
     lines = [ln for _, ln in scoped(doc, item)]
     segment = next((ln for ln in lines if SEGMENT.search(ln.text)), None)
     cells = [v for ln in lines if ln.cells for v in cells_matching(ln, NEEDS)]
@@ -412,7 +410,7 @@ def persona_needs(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("strategy_items")
-def strategy_items(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def strategy_items(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = [ln for _, ln in scoped(doc, item) if len(ln.text) >= 8 and substantive(ln.text)]
     if len(rows) >= item.params.get("min", 3):
         return ok(f"{len(rows)}条策略/举措，如{quote(rows[0].text)}")
@@ -424,7 +422,7 @@ SHARE_OR_AMOUNT = re.compile(r"占比|金额|目标|比例|份额")
 
 
 @check("channel_targets")
-def channel_targets(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def channel_targets(doc: PlanDoc, item: ItemSpec) -> Verdict:
     lines = [ln for _, ln in scoped(doc, item)]
     rows = [ln for ln in lines if ln.cells and any(CHANNEL.search(h) for h in ln.cells)]
     if not rows:
@@ -439,5 +437,3 @@ def channel_targets(doc: PlanDoc, item: ItemSpec) -> Outcome:
         return fail(f"只列出{len(named)}个明确的渠道" + (f"：{quote(subject(rows[0]))}" if rows else ""), item.section)
     return fail(f"{len(named)}个渠道中只有{len(with_target)}个写明目标占比或金额", item.section)
 
-
-from . import rules_plan  # noqa: E402,F401  (team, actions, KPI, tracking, risks, evaluation)

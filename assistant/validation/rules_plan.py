@@ -10,7 +10,7 @@ import re
 from .checklist import ItemSpec
 from .document import Line, PlanDoc
 from .facts import NUMBER_RE, parse_deadline, quote, substantive
-from .registry import OWNER_HEADER, OWNER_RE, Outcome, cells_matching, check, fail, na, ok, scoped, subject
+from .registry import OWNER_HEADER, OWNER_RE, Verdict, cells_matching, check, fail, na, ok, scoped, subject
 
 
 def records(doc: PlanDoc, keys: list[str], name_header: re.Pattern[str]) -> list[Line]:
@@ -31,7 +31,7 @@ def has(ln: Line, header: re.Pattern[str], text: re.Pattern[str]) -> bool:
 
 
 def complete_rows(rows: list[Line], fields: dict[str, tuple[re.Pattern[str], re.Pattern[str]]], what: str,
-                  need: int, section: str, extra: dict[str, list[Line]] | None = None) -> Outcome:
+                  need: int, section: str, extra: dict[str, list[Line]] | None = None) -> Verdict:
     """Every row has every field (column heading pattern, phrase pattern); the failure names what is missing where."""
     if len(rows) < need:
         return fail(f"只有{len(rows)}{what}（至少{need}{what[0]}）", section)
@@ -55,7 +55,7 @@ NO_HIRE = re.compile(r"不新增|无新增|无需招聘|不招聘|维持现有|�
 
 
 @check("team_capacity_plan")
-def team_capacity_plan(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def team_capacity_plan(doc: PlanDoc, item: ItemSpec) -> Verdict:
     lines = [ln for _, ln in scoped(doc, item)]
     head = next((ln for ln in lines if (ln.cells and any("人数" in h and NUMBER_RE.search(v) for h, v in ln.cells.items()))
                  or HEADCOUNT.search(ln.text)), None)
@@ -87,7 +87,7 @@ def action_deadline(doc: PlanDoc, ln: Line):  # noqa: ANN201 - date | None
 
 
 @check("action_items_complete")
-def action_items_complete(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def action_items_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = action_records(doc, item)
     return complete_rows(rows, {"负责人": (OWNER_HEADER, OWNER_TEXT), "交付成果": (DELIVER_H, DELIVER_T)}, "项行动",
                          item.params.get("min", 3), item.section,
@@ -95,7 +95,7 @@ def action_items_complete(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("action_deadlines_in_period")
-def action_deadlines_in_period(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def action_deadlines_in_period(doc: PlanDoc, item: ItemSpec) -> Verdict:
     period = doc.facts.period_dates
     dated = [(ln, d) for ln in action_records(doc, item) if (d := action_deadline(doc, ln))]
     if not period or not dated:
@@ -121,7 +121,7 @@ FREQ_T = re.compile(r"每日|每天|每周|周度|每月|月度|每季|季度|�
 
 
 @check("kpi_complete")
-def kpi_complete(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def kpi_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = [ln for ln in records(doc, [item.section], KPI_H)
             if not re.search(r"提成|奖金|激励|奖励", subject(ln)) or ln.cells]
     return complete_rows(rows, {"计算公式": (FORMULA_H, FORMULA_T), "目标值": (TARGET_H, TARGET_T),
@@ -133,7 +133,7 @@ INCENTIVE = re.compile(r"提成|奖金|激励|奖励|佣金|分成|绩效工资|
 
 
 @check("incentive_rule")
-def incentive_rule(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def incentive_rule(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rule = next((ln for _, ln in scoped(doc, item) if INCENTIVE.search(ln.text) and NUMBER_RE.search(ln.text)
                  and not ln.cells), None)
     if rule:
@@ -154,7 +154,7 @@ WARNING = re.compile(r"预警|警戒|红线|阈值|低于|高于|超过|偏差|�
 
 
 @check("review_cadence")
-def review_cadence(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def review_cadence(doc: PlanDoc, item: ItemSpec) -> Verdict:
     text = "\n".join(ln.text for _, ln in scoped(doc, item))
     found = [name for name, pattern in CADENCE.items() if pattern.search(text)]
     if len(found) >= item.params.get("min", 3):
@@ -164,7 +164,7 @@ def review_cadence(doc: PlanDoc, item: ItemSpec) -> Outcome:
 
 
 @check("early_warning")
-def early_warning(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def early_warning(doc: PlanDoc, item: ItemSpec) -> Verdict:
     hits = [ln for _, ln in scoped(doc, item) if WARNING.search(ln.text) and NUMBER_RE.search(ln.text)]
     need = item.params.get("min", 2)
     if len(hits) >= need:
@@ -184,14 +184,14 @@ RISK_CLASSES = {"市场风险": re.compile(r"市场|竞争|价格战|政策"), "
 
 
 @check("risks_complete")
-def risks_complete(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def risks_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = records(doc, [item.section], RISK_H)
     return complete_rows(rows, {"触发信号": (TRIGGER_H, TRIGGER_T), "应对措施": (RESPONSE_H, RESPONSE_T),
                                 "负责人": (OWNER_HEADER, OWNER_TEXT)}, "项风险", item.params.get("min", 3), item.section)
 
 
 @check("risk_classes")
-def risk_classes(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def risk_classes(doc: PlanDoc, item: ItemSpec) -> Verdict:
     sec = doc.section(item.section)
     if sec is None:
         return fail("没有风险章节", item.section)
@@ -209,7 +209,7 @@ METRIC = re.compile(r"率|指标|达成|满意度|产能|成本|数量|数|金�
 
 
 @check("evaluation_dimensions")
-def evaluation_dimensions(doc: PlanDoc, item: ItemSpec) -> Outcome:
+def evaluation_dimensions(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = [ln for _, ln in scoped(doc, item) if len(ln.text) >= 6 and METRIC.search(ln.text)]
     if len(rows) >= item.params.get("min", 2):
         return ok(f"{len(rows)}条评估维度/指标，如{quote(rows[0].text)}")
