@@ -7,29 +7,52 @@ required fields, engine-owned fields (omitted from what the model writes) and li
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..quantities import format_amount, format_rate
 from ..request import PlanRequest
 from ..schema import SECTION_KEYS, SECTIONS, Figures
+from .templates import OFFLINE_FILE
 
 COMMON_FIELDS = ("citations", "assumptions", "open_questions")
 
 
 class PromptError(ValueError):
-    """A prompt set that cannot be used (missing folder, file or field); the message is Chinese."""
+    """A prompt set that cannot be used (missing folder, file or field, unknown key); the message is Chinese."""
 
 
-class SectionPrompt(BaseModel):
-    key: str
-    title: str
+TEMPLATE_FILES = ("system", "user", "reask", "json_format", "feedback", "context")  # the chain's message templates
+REQUIRED_FILES = ("system", "user", "reask", "json_format")
+
+
+class Parameters(BaseModel):
+    """What a prompt version may tune (manifest `parameters:`); typed, and an unknown name is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(3, ge=0, description="retrieved chunks per section")
+    max_chunk_chars: int = Field(220, ge=0, description="each chunk is cut to this many characters")
+    max_tokens: int = Field(700, gt=0, description="output budget per call (a section may override)")
+    max_list_items: int = Field(6, gt=0, description="JSON-schema maxItems for every list the model writes")
+    max_string_chars: int = Field(0, ge=0, description="JSON-schema maxLength per string; 0 = none")
+    digest_chars: int = Field(700, ge=0, description="size of the other-sections digest")
+    min_chinese_share: float = Field(0.6, ge=0, le=1, description="CJK share below which an answer is not Chinese")
+    omit: list[str] = Field(default_factory=lambda: ["assumptions"], description="fields the model does not write")
+
+
+class SectionManifest(BaseModel):
+    """One section's entry in a manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
     template: str
     query: str
     scope: str = ""
@@ -37,18 +60,35 @@ class SectionPrompt(BaseModel):
     omit: list[str] = Field(default_factory=list)
     min_items: dict[str, int] = Field(default_factory=dict)
     max_items: dict[str, int] = Field(default_factory=dict)
-    max_tokens: int | None = None
+    max_tokens: int | None = Field(None, gt=0)
+
+
+class Manifest(BaseModel):
+    """prompts/<version>/manifest.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = None
+    description: str = ""
+    files: dict[Literal[TEMPLATE_FILES], str]  # type: ignore[valid-type]
+    parameters: Parameters = Field(default_factory=Parameters)
+    sections: dict[str, SectionManifest]
+
+
+class SectionPrompt(SectionManifest):
+    key: str
+    title: str
 
 
 class PromptSet(BaseModel):
     version: str
     description: str = ""
-    parameters: dict[str, Any]
+    parameters: Parameters
     texts: dict[str, str]
     sections: dict[str, SectionPrompt]
 
     def param(self, name: str, default: Any = None) -> Any:
-        return self.parameters.get(name, default)
+        return getattr(self.parameters, name, default)
 
     def render(self, name: str, **values: Any) -> str:
         """Fill one of the set's templates ($name placeholders); unknown placeholders are an error."""
@@ -68,17 +108,43 @@ class PromptSet(BaseModel):
         return "；".join(f"{s.title}（{s.scope}）" for s in self.sections.values() if s.scope)
 
 
-DEFAULT_PARAMETERS: dict[str, Any] = {
-    "k": 3, "max_chunk_chars": 220, "max_tokens": 700, "max_list_items": 6, "max_string_chars": 0,
-    "digest_chars": 700, "min_chinese_share": 0.6, "omit": ["assumptions"],
-}
-
-
 def load_prompts(prompts_dir: Path, version: str) -> PromptSet:
     folder = Path(prompts_dir) / version
     stamp = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file())) \
         if folder.is_dir() else ()
     return _load(str(folder), stamp)
+
+
+def version_hash(prompts_dir: Path, version: str) -> tuple[str, int]:
+    """Content hash of a prompt version: its folder plus the offline templates (prompts/offline.yaml), whose text
+    is every fallback section and the engine's phrases; and how many files went into it."""
+    h = hashlib.sha256()
+    root = Path(prompts_dir)
+    files = sorted(p for p in (root / version).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    files += [root / OFFLINE_FILE] if (root / OFFLINE_FILE).is_file() else []
+    for p in files:
+        h.update(str(p.relative_to(root / version) if p.is_relative_to(root / version) else
+                     Path("..") / p.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16], len(files)
+
+
+def _problems(exc: ValidationError) -> str:
+    """pydantic's errors as short Chinese lines naming the manifest key."""
+    lines = []
+    for err in exc.errors()[:6]:
+        where = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"未知的键「{where}」")
+        elif err["type"] == "missing":
+            lines.append(f"缺少「{where}」")
+        elif err["type"] == "literal_error" and err["loc"][:1] == ("files",):
+            lines.append(f"files 里的模板名「{err['input']}」未知（可用：{'、'.join(TEMPLATE_FILES)}）")
+        else:
+            lines.append(f"「{where}」取值不合法：{err['msg']}（收到 {str(err.get('input'))[:30]!r}）")
+    return "；".join(lines)
 
 
 @lru_cache(maxsize=8)
@@ -89,8 +155,12 @@ def _load(folder_name: str, stamp: tuple) -> PromptSet:
         raise PromptError(f"找不到提示词版本「{folder.name}」：{manifest_path} 不存在")
     try:
         data = yaml.safe_load(manifest_path.read_text(encoding="utf-8")) or {}
+        manifest = Manifest.model_validate({**data, "parameters": data.get("parameters") or {}}
+                                           if isinstance(data, dict) else data)
     except yaml.YAMLError as exc:
         raise PromptError(f"提示词清单 {manifest_path} 不是合法的 YAML：{exc}") from None
+    except ValidationError as exc:
+        raise PromptError(f"提示词清单 {manifest_path} 有误：{_problems(exc)}") from None
 
     def read(rel: str) -> str:
         path = folder / rel
@@ -98,22 +168,21 @@ def _load(folder_name: str, stamp: tuple) -> PromptSet:
             raise PromptError(f"提示词版本「{folder.name}」缺少文件：{rel}")
         return path.read_text(encoding="utf-8")
 
-    texts = {name: read(rel) for name, rel in (data.get("files") or {}).items()}
-    for needed in ("system", "user", "reask", "json_format"):
+    texts = {name: read(rel) for name, rel in manifest.files.items()}
+    for needed in REQUIRED_FILES:
         if needed not in texts:
             raise PromptError(f"提示词清单 {manifest_path} 的 files 缺少「{needed}」")
     sections: dict[str, SectionPrompt] = {}
-    for key, spec in (data.get("sections") or {}).items():
+    for key, spec in manifest.sections.items():
         if key not in SECTIONS:
             raise PromptError(f"提示词清单里有未知章节：{key}（可选：{', '.join(SECTION_KEYS)}）")
-        sections[key] = SectionPrompt(key=key, title=SECTIONS[key].title, **spec)
-        texts[f"section:{key}"] = read(spec["template"])
+        sections[key] = SectionPrompt(key=key, title=SECTIONS[key].title, **spec.model_dump())
+        texts[f"section:{key}"] = read(spec.template)
     missing = [k for k in SECTION_KEYS if k not in sections]
     if missing:
         raise PromptError(f"提示词版本「{folder.name}」缺少章节：{', '.join(missing)}")
-    return PromptSet(version=str(data.get("version") or folder.name), description=data.get("description", ""),
-                     parameters={**DEFAULT_PARAMETERS, **(data.get("parameters") or {})}, texts=texts,
-                     sections={k: sections[k] for k in SECTION_KEYS})
+    return PromptSet(version=str(manifest.version or folder.name), description=manifest.description,
+                     parameters=manifest.parameters, texts=texts, sections={k: sections[k] for k in SECTION_KEYS})
 
 
 # ---------------------------------------------------------------- the schema a model is asked to fill

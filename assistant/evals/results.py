@@ -162,18 +162,6 @@ def load_run(path: str | Path) -> RunData:
         raise ValueError(f"评测结果文件 {p} 无法读取：{str(exc)[:300]}") from None
 
 
-def tree_hash(folder: Path) -> tuple[str, int]:
-    """Content hash of every file under `folder` (relative names + bytes) and how many files there are."""
-    h = hashlib.sha256()
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    for p in files:
-        h.update(str(p.relative_to(folder)).encode())
-        h.update(b"\0")
-        h.update(p.read_bytes())
-        h.update(b"\0")
-    return h.hexdigest()[:16], len(files)
-
-
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 

@@ -18,11 +18,12 @@ from pydantic import BaseModel, Field
 
 from ..config import PROJECT_ROOT, Settings
 from ..files import atomic_write
+from ..drafting.prompts import version_hash
 from ..request import PlanRequest
 from ..schema import SECTION_KEYS, SalesPlan
 from .cases import EvalCase, case_set_hash, load_cases
 from .checks import run_checks, section_text
-from .results import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, git_state, tree_hash
+from .results import DraftRecord, ItemInfo, Manifest, RunData, SectionCall, VersionInfo, git_state
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def run_eval(options: RunOptions, settings: Settings, *, drafter: Drafter, score
     if not cases:
         raise HarnessError("没有可运行的用例：" + "；".join(e.message() for e in case_errors))
     versions = [VersionInfo(name=v, hash=h, files=n) for v in options.versions
-                for h, n in [tree_hash(settings.prompts_dir / v)]]
+                for h, n in [version_hash(settings.prompts_dir, v)]]
     llm_sections = options.llm_sections() if mode != "offline" else []
     run_id = options.run_id or new_run_id(options.versions)
     folder = options.reports_dir / run_id
