@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     llm_price_in: float = 0.0
     llm_price_out: float = 0.0
     llm_cache: bool = True
+    llm_call_log: bool = True  # every model call appended to data_dir/calls.sqlite3 (`planassist logs`)
     prompt_version: str = "v1"
 
     # retrieval

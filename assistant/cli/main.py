@@ -137,6 +137,7 @@ def _register() -> None:
         ("validate", "validate", "validate", "command"),
         ("batch", "batch", "batch", "command"),
         ("ui", "ui", "ui", "command"),
+        ("logs", "app", "logs", "group"),
     ):
         try:
             mod = importlib.import_module(f"{__package__}.{module}")

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from ..config import Settings
 from ..files import atomic_write
+from .call_log import CallLog
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ class StructuredLLM:
         data_dir = Path(settings.data_dir)
         self.cache = ResponseCache(data_dir / "cache" / "llm") if use_cache and settings.llm_cache else None
         self.memory = MethodMemory(data_dir / "llm_methods.json")
+        self.calls = CallLog.in_dir(data_dir) if settings.llm_call_log else None
         self._discovery = threading.Lock()
 
     # -- method order
@@ -379,6 +381,7 @@ class StructuredLLM:
             try:
                 msg, usage = self._call(method, convo, name, schema, max_tokens, use_cache)
             except MethodUnsupported as exc:
+                self._log(name, method, convo, "unsupported", str(exc))
                 out.errors.append(str(exc))
                 if self.settings.llm_structured_method == "auto":
                     self.memory.update(self.id, unsupported=method)
@@ -386,11 +389,13 @@ class StructuredLLM:
                     on_event("method", str(exc))
                 return False
             except LLMUnavailable as exc:
+                self._log(name, method, convo, "unavailable", str(exc))
                 out.errors.append(str(exc))
                 out.failure, out.unavailable = str(exc), True
                 return True
             except AnswerError as exc:
                 msg, usage, problems = None, Usage(calls=1), exc.problems
+                self._log(name, method, convo, "unreadable", "；".join(problems))
             else:
                 problems = []
             out.usage.add(usage)
@@ -406,11 +411,13 @@ class StructuredLLM:
                 except AnswerError as exc:
                     problems = exc.problems
                 else:
+                    self._log(name, method, convo, "cached" if usage.cached_calls else "accepted", "", msg, usage)
                     if self.settings.llm_structured_method == "auto" and not usage.cached_calls:
                         known, _ = self.memory.get(self.id)
                         if known != method:
                             self.memory.update(self.id, works=method)
                     return True
+                self._log(name, method, convo, "rejected", "；".join(problems), msg, usage)
             out.errors.extend(f"第{out.attempts}次：{p}" for p in problems)
             if attempt < self.settings.llm_reask_attempts:
                 out.reasks += 1
@@ -420,6 +427,22 @@ class StructuredLLM:
                          HumanMessage(content=reask(problems))]
         out.failure = f"重问{out.reasks}次后仍未通过检查：" + "；".join(problems)[:300]
         return True
+
+    def _log(self, name: str, method: str, convo: list[BaseMessage], outcome: str, detail: str,
+             msg: AIMessage | None = None, usage: Usage | None = None) -> None:
+        """One call into the call log (messages, answer, outcome); error texts arrive here already redacted."""
+        if self.calls is None:
+            return
+        answer = ""
+        if msg is not None:
+            answer = msg.content if isinstance(msg.content, str) else json.dumps(msg.content, ensure_ascii=False)
+            if msg.tool_calls or msg.invalid_tool_calls:
+                calls = [{"name": c.get("name"), "args": c.get("args")} for c in msg.tool_calls or msg.invalid_tool_calls]
+                answer = (answer + "\n" if answer else "") + json.dumps(calls, ensure_ascii=False)
+        u = usage or Usage()
+        self.calls.append(model=self.id, name=name, method=method, outcome=outcome, detail=redact(detail, self.settings),
+                          messages=[[m.type, m.content] for m in convo], response=redact(answer, self.settings),
+                          tokens_in=u.tokens_in, tokens_out=u.tokens_out, latency_s=u.latency_s)
 
 
 def validation_problems(exc: ValidationError, schema: dict[str, Any] | None = None) -> list[str]:
