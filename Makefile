@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test bench clean
+.PHONY: install run demo test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,14 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# style and correctness lint (ruff, configured in pyproject.toml); CI runs it before the tests
+lint: install
+	$(BIN)/ruff check .
+
+# the quick loop while editing (< 1 minute): everything but the tests marked slow (servers, subprocesses, whole plans)
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: install
 	$(BIN)/python evals/bench_offline.py

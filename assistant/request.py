@@ -67,7 +67,7 @@ class Period(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> "Period":
+    def _order(self) -> Period:
         if self.end < self.start:
             raise ValueError(f"结束日期（{self.end}）早于开始日期（{self.start}）")
         if (self.end - self.start).days > 3 * 366:
@@ -219,7 +219,7 @@ class PlanRequest(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _consistency(self) -> "PlanRequest":
+    def _consistency(self) -> PlanRequest:
         if self.budget_split:
             total = sum(s.share for s in self.budget_split)
             if abs(total - 1) > 0.005:

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from assistant.config import Settings  # noqa: E402
 from assistant.drafting.chain import _Chain, draft_sections  # noqa: E402
 from assistant.drafting.offline import draft_section  # noqa: E402
-from assistant.planning.engine import compute_figures  # noqa: E402
 from assistant.drafting.prompts import load_prompts, section_schema  # noqa: E402
+from assistant.planning.engine import compute_figures  # noqa: E402
 from assistant.request import load_request  # noqa: E402
 from assistant.schema import SECTION_KEYS, SECTIONS, SectionRun  # noqa: E402
 
@@ -114,7 +114,8 @@ def bench_concurrency(delay: float, levels: list[int]) -> None:
                 events: list[tuple[float, str, str]] = []
                 t0 = time.perf_counter()
                 plan = draft_sections(request, figures, settings=settings, kb=BenchKB(), use_cache=False,
-                                      progress=lambda e: events.append((time.perf_counter(), e.section, e.status)))
+                                      progress=lambda e, events=events: events.append((time.perf_counter(), e.section,
+                                                                                     e.status)))
                 wall = time.perf_counter() - t0
             finally:
                 server.shutdown()

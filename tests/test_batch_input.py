@@ -22,6 +22,7 @@ def write_csv(tmp_path: Path, text: str, name: str = "regions.csv", encoding: st
     return path
 
 
+@pytest.mark.slow
 def test_an_excel_gbk_export_without_targets_shares_out_the_company_total_exactly():
     p = prepare(FIXTURES / "regions_12_gbk.csv", COMPANY)
     assert "GB18030" in p.source_note and p.warnings == []
@@ -40,6 +41,7 @@ def test_an_excel_gbk_export_without_targets_shares_out_the_company_total_exactl
     assert fujian.flags == ["人均目标高于中位数40%"]  # 2 reps carry a 3-rep share
 
 
+@pytest.mark.slow
 def test_the_blend_is_potential_last_year_and_headcount(tmp_path):
     path = write_csv(tmp_path, "区域,市场潜力,去年销售额,人数\n甲,3000,1000,5\n乙,1000,1000,5\n")
     p = prepare(path, COMPANY, total=1000)

@@ -13,12 +13,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from assistant.drafting.drafter import make_drafter
-from assistant.batch.run import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, job_key, region_dir
 from assistant.batch.allocation import prepare
+from assistant.batch.run import FORMATS, MANIFEST, SUMMARY_CSV, complete_manifest, job_key, region_dir
 from assistant.config import Settings
+from assistant.drafting.drafter import make_drafter
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = Path(__file__).parent / "fixtures" / "batch" / "company.yaml"
 REGIONS = 20

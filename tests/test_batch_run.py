@@ -13,6 +13,8 @@ from assistant.batch import run as batch_mod
 from assistant.batch.run import MANIFEST, SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch
 from assistant.config import Settings
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
 COMPANY = FIXTURES / "company.yaml"
 GBK12 = FIXTURES / "regions_12_gbk.csv"

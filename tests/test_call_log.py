@@ -9,14 +9,13 @@ import re
 from typer.testing import CliRunner
 
 from assistant.cli.main import app
-from assistant.config import Settings
+from assistant.config import EXAMPLE_REQUEST, Settings
 from assistant.drafting.call_log import CallLog
 from assistant.drafting.chain import draft_sections
 from assistant.drafting.prompts import load_prompts
 from assistant.planning.engine import compute_figures
 from assistant.request import load_request
-from assistant.config import EXAMPLE_REQUEST
-from llm_fakes import ScriptedChatModel, StubKB, good_args, section_of, text_answer, tool_answer
+from support.fakes import ScriptedChatModel, StubKB, good_args, section_of, text_answer, tool_answer
 
 KEY = "sk-fake-0123456789abcdefSECRET"
 

@@ -11,20 +11,11 @@ import pytest
 
 from assistant.config import Settings
 from assistant.drafting.chain import draft_sections, redraft_sections
-from assistant.planning.engine import compute_figures
 from assistant.drafting.prompts import PromptError, load_prompts
 from assistant.render import to_markdown
-from assistant.request import load_request
 from assistant.retrieval import Chunk
 from assistant.schema import SECTION_KEYS
-from llm_fakes import ScriptedChatModel, StubKB, default_chunks, good_args, section_of, text_answer, tool_answer
-from test_drafting_recorded import EXAMPLE
-
-
-@pytest.fixture()
-def example():
-    request = load_request(EXAMPLE)
-    return request, compute_figures(request)
+from support.fakes import ScriptedChatModel, StubKB, default_chunks, good_args, section_of, text_answer, tool_answer
 
 
 @pytest.fixture()
@@ -397,7 +388,7 @@ def test_a_broken_prompt_set_is_named_in_chinese(settings, tmp_path):
 def test_channel_shares_written_as_percentages_are_read_as_fractions(example, settings):
     request, figures = example
     rows = [{"channel": c, "role": f"覆盖{c}对应的客户群", "target_share": s, "actions": f"按月检查{c}目标达成"}
-            for c, s in zip(request.channels, (50, 30, 20))]
+            for c, s in zip(request.channels, (50, 30, 20), strict=False)]
 
     def percentages(key, messages, attempt):
         return {"channels": rows, "notes": ["经销商不得进入直销重点客户名单"], "citations": []} \

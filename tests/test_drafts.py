@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.ui.draft_store import MAX_VERSIONS, DraftError, DraftStore
 from assistant.drafting.offline import draft_offline
 from assistant.request import build_request
+from assistant.ui.draft_store import MAX_VERSIONS, DraftError, DraftStore
 
 FACTS = {"company": "华东润滑油", "region": "江苏", "period": "2027年", "revenue_target": "1200万"}
 

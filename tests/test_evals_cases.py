@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import PROJECT_ROOT
-from assistant.evals.cases import case_set_hash, load_cases
-from assistant.evals.checks import amount_variants, check, run_checks
-from assistant.evals.cases import CaseFile
 from assistant.drafting.offline import draft_offline
+from assistant.evals.cases import CaseFile, case_set_hash, load_cases
+from assistant.evals.checks import amount_variants, check, run_checks
 
 CASES = PROJECT_ROOT / "evals" / "cases"
 GOOD = (CASES / "b2b-lubricant-jiangsu-year.yaml").read_text(encoding="utf-8")

@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from assistant.cli.main import app
 from assistant.config import get_settings
-
-from test_evals_compare import CASES, _run
+from support.eval_runs import CASES, make_run
 
 runner = CliRunner()
 
@@ -56,8 +55,8 @@ def _save(folder, run):
 
 
 def test_compare_exits_100_on_a_regression_and_0_otherwise(evals_dir):
-    a = _save(evals_dir / "reports" / "A", _run("A", "v1", {c: [82.0, 84.0] for c in CASES}))
-    b = _save(evals_dir / "reports" / "B", _run("B", "v2", {c: [70.0] for c in CASES}))
+    a = _save(evals_dir / "reports" / "A", make_run("A", "v1", {c: [82.0, 84.0] for c in CASES}))
+    b = _save(evals_dir / "reports" / "B", make_run("B", "v2", {c: [70.0] for c in CASES}))
     worse = runner.invoke(app, ["eval", "compare", a, b, "--fail-on-regression"])
     assert worse.exit_code == 100, worse.output
     assert "退步" in worse.output and "置信区间" in worse.output
@@ -73,8 +72,8 @@ def test_compare_of_a_run_that_does_not_exist_is_exit_1(evals_dir):
 
 
 def test_bless_is_the_only_writer_of_the_baseline_and_refuses_a_regression(evals_dir):
-    a = _save(evals_dir / "reports" / "A", _run("A", "v1", {c: [82.0] for c in CASES}))
-    b = _save(evals_dir / "reports" / "B", _run("B", "v2", {c: [70.0] for c in CASES}))
+    a = _save(evals_dir / "reports" / "A", make_run("A", "v1", {c: [82.0] for c in CASES}))
+    b = _save(evals_dir / "reports" / "B", make_run("B", "v2", {c: [70.0] for c in CASES}))
     baseline = evals_dir / "baselines" / "baseline.json"
     refused = runner.invoke(app, ["eval", "compare", a, b, "--version-b", "v2", "--bless"])
     assert refused.exit_code == 1 and not baseline.exists()

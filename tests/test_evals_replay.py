@@ -15,6 +15,8 @@ from assistant.evals.runner import RunOptions
 from assistant.evals.service import run as run_eval
 from assistant.schema import SECTION_KEYS
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 RECORDINGS = PROJECT_ROOT / "evals" / "recordings"
 # what the committed recordings cover: the blessed baseline's cases, sections and re-ask setting
 BASELINE = json.loads((PROJECT_ROOT / "evals" / "baselines" / "baseline.json").read_text(encoding="utf-8"))["manifest"]

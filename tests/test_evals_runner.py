@@ -14,14 +14,16 @@ import pytest
 import yaml
 
 from assistant.config import PROJECT_ROOT, Settings
+from assistant.drafting.prompts import load_prompts
 from assistant.evals.chain import ChainDrafter
 from assistant.evals.runner import HarnessError, RunOptions
 from assistant.evals.service import run as run_eval
 from assistant.planning.engine import compute_figures
-from assistant.drafting.prompts import load_prompts
 
 sys.path.insert(0, str(Path(__file__).parent))
-from llm_fakes import ScriptedChatModel, good_args, section_of, tool_answer  # noqa: E402
+from support.fakes import ScriptedChatModel, good_args, section_of, tool_answer  # noqa: E402
+
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
 
 CASES = ["b2b-lubricant-jiangsu-year", "saas-crm-east-quarter"]
 

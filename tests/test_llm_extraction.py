@@ -10,7 +10,7 @@ import openai
 
 from assistant.config import Settings
 from assistant.intake.model_reader import extract_with_llm, read_text
-from llm_fakes import ScriptedChatModel, tool_answer
+from support.fakes import ScriptedChatModel, tool_answer
 
 TODAY = date(2026, 11, 23)
 TEXT = "我们是做工业润滑油的，明年江苏要做到1200万，6个销售，预算150万，对手主要是壳牌和美孚"

@@ -14,11 +14,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.drafting.chain import draft_sections
-from assistant.planning.engine import compute_figures
-from assistant.request import load_request
 from assistant.schema import SECTION_KEYS
-from llm_fakes import StubKB
-from test_drafting_recorded import EXAMPLE
+from support.fakes import StubKB
 
 SECTIONS = ["swot", "risks", "evaluation"]
 
@@ -89,12 +86,6 @@ class Endpoint:
         self.server.server_close()
 
 
-@pytest.fixture()
-def example():
-    request = load_request(EXAMPLE)
-    return request, compute_figures(request)
-
-
 def draft(example, tmp_path, url: str, **kw):
     request, figures = example
     s = Settings(data_dir=tmp_path / "data", llm_base_url=url, llm_model="fake", llm_api_key="sk-test-secret-key",
@@ -115,6 +106,7 @@ def assert_complete_with(plan, reason: str):
     ("429", "限流（HTTP 429）", 3),          # the OpenAI SDK's own retries (max_retries=2) happen first
     ("500", "模型服务出错（HTTP 500）", 3),
 ])
+@pytest.mark.slow
 def test_rate_limits_and_server_errors_fall_back_after_the_sdk_retries(example, tmp_path, behaviour, reason,
                                                                        sdk_tries):
     endpoint = Endpoint(behaviour)
@@ -128,6 +120,7 @@ def test_rate_limits_and_server_errors_fall_back_after_the_sdk_retries(example, 
     assert "本节未调用模型" in plan.metadata.sections[SECTIONS[2]].fallback_reason
 
 
+@pytest.mark.slow
 def test_a_timeout_falls_back_with_the_timeout_named(example, tmp_path):
     endpoint = Endpoint("slow")
     try:
@@ -145,6 +138,7 @@ def test_connection_refused_falls_back(example, tmp_path):
     assert_complete_with(plan, "无法连接模型服务")
 
 
+@pytest.mark.slow
 def test_a_garbage_body_falls_back(example, tmp_path):
     endpoint = Endpoint("garbage")
     try:
@@ -160,6 +154,7 @@ def test_a_garbage_body_falls_back(example, tmp_path):
     ("truncated", "JSON不完整"),
     ("english", "英文"),
 ])
+@pytest.mark.slow
 def test_bad_answers_are_re_asked_then_fall_back_with_the_problem(example, tmp_path, behaviour, problem):
     endpoint = Endpoint(behaviour)
     try:

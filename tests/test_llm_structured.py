@@ -10,9 +10,16 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings
-from assistant.drafting.llm import (AnswerError, StructuredLLM, clean_text, make_chat_model, parse_json_answer, redact,
-                           validation_problems)
-from llm_fakes import ScriptedChatModel, method_of, text_answer, tool_answer
+from assistant.drafting.llm import (
+    AnswerError,
+    StructuredLLM,
+    clean_text,
+    make_chat_model,
+    parse_json_answer,
+    redact,
+    validation_problems,
+)
+from support.fakes import ScriptedChatModel, method_of, text_answer, tool_answer
 
 
 class Pair(BaseModel):

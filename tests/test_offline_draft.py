@@ -115,6 +115,7 @@ def unreachable_model(monkeypatch):
         monkeypatch.setenv(name, value)
 
 
+@pytest.mark.slow
 def test_cli_a_missing_prompt_version_is_a_chinese_error_and_no_file(tmp_path, monkeypatch, unreachable_model):
     monkeypatch.setenv("PLAN_PROMPT_VERSION", "v9")
     result = CliRunner().invoke(app, ["draft", "--example", "--out", str(tmp_path / "plan.md")])
@@ -123,6 +124,7 @@ def test_cli_a_missing_prompt_version_is_a_chinese_error_and_no_file(tmp_path, m
     assert not (tmp_path / "plan.md").exists()
 
 
+@pytest.mark.slow
 def test_cli_text_with_an_unreachable_model_falls_back_to_the_rules(tmp_path, unreachable_model):
     out = tmp_path / "plan.md"
     result = CliRunner().invoke(app, ["draft", "--text", "我们公司叫华东润滑油，明年江苏要做到1200万，6个销售",

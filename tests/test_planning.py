@@ -77,6 +77,7 @@ rates = st.floats(min_value=0.01, max_value=1.0)
 
 @settings(max_examples=150, deadline=None)
 @given(total=amounts, weights=st.lists(st.floats(min_value=0, max_value=100), min_size=1, max_size=40))
+@pytest.mark.slow
 def test_allocate_preserves_the_total_to_the_cent(total, weights):
     parts = allocate(total, weights)
     assert len(parts) == len(weights)
@@ -96,6 +97,7 @@ def test_allocate_preserves_the_total_to_the_cent(total, weights):
     season=st.one_of(st.none(), st.lists(st.floats(min_value=0.1, max_value=5), min_size=12, max_size=12)),
     budget=st.one_of(st.none(), st.floats(min_value=0, max_value=1).map(lambda r: round(r, 2))),
 )
+@pytest.mark.slow
 def test_figures_invariants(target, start, days, win, conv, reps, new, season, budget):
     new = min(new, reps)
     req = build_request({

@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from assistant.cli.kb import app
 from assistant.config import get_settings
 
+pytestmark = pytest.mark.slow  # `make test-fast` leaves these out
+
 FIXTURES = Path(__file__).parent / "fixtures" / "retrieval"
 runner = CliRunner()
 

@@ -26,6 +26,7 @@ def cos(a, b) -> float:
     return float(np.dot(a, b))
 
 
+@pytest.mark.slow
 def test_the_offline_embedding_is_a_registered_chroma_embedding_function_that_survives_a_round_trip():
     ef = HashingEmbeddingFunction()
     assert isinstance(ef, EmbeddingFunction) and not ef.is_legacy()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.config import PROJECT_ROOT, Settings
@@ -50,6 +48,7 @@ def test_the_labelled_queries_are_well_formed_and_point_at_existing_notes():
 
 
 @pytest.mark.skipif(not QUERIES.exists(), reason="evals/retrieval/queries.yaml not written yet")
+@pytest.mark.slow
 def test_hybrid_retrieval_meets_the_bar_on_the_built_in_knowledge(tmp_path):
     settings = Settings(_env_file=None, data_dir=tmp_path, knowledge_dir=KNOWLEDGE, chroma_host=None, embedding="hashing")
     result = run_eval(QUERIES, settings=settings)

@@ -42,6 +42,7 @@ def by_status(report) -> dict[str, list[str]]:
     return out
 
 
+@pytest.mark.slow
 def test_given_the_seeds_folder_when_i_ingest_it_then_every_article_is_added_and_searchable(kb, seeds):
     report = kb.ingest([seeds])
     assert sorted(by_status(report)["added"]) == sorted(p.name for p in SEEDS.glob("*.txt"))
@@ -89,6 +90,7 @@ def test_ingesting_the_same_folder_twice_adds_nothing_the_second_time(kb, seeds)
     assert kb.store.count() == count
 
 
+@pytest.mark.slow
 def test_a_changed_file_replaces_its_chunks_and_no_stale_chunk_remains(kb, seeds):
     kb.ingest([seeds])
     target = seeds / "002_d41fe73edb011cba.txt"
@@ -102,6 +104,7 @@ def test_a_changed_file_replaces_its_chunks_and_no_stale_chunk_remains(kb, seeds
     assert all(Path(c.source) != target.resolve() for c in kb.search("跟踪和评估销售业绩", k=20))
 
 
+@pytest.mark.slow
 def test_a_failed_write_leaves_the_previous_version_of_the_file_intact(kb, seeds, monkeypatch):
     kb.ingest([seeds])
     target = seeds / "003_fd7a1e9540a938f1.txt"
@@ -125,6 +128,7 @@ def test_a_failed_write_leaves_the_previous_version_of_the_file_intact(kb, seeds
     assert kb.ingest([target]).rows[0].status == "replaced"
 
 
+@pytest.mark.slow
 def test_bad_files_are_skipped_with_reasons_while_the_good_ones_still_ingest(kb, tmp_path):
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -188,6 +192,7 @@ def test_a_section_filter_keeps_notes_for_that_section_plus_general_user_documen
         kb.search("预算", section="no_such_section")
 
 
+@pytest.mark.slow
 def test_removing_a_source_removes_all_its_chunks_and_reset_empties_the_store(kb, seeds):
     kb.ingest([seeds])
     target = (seeds / "000_d85e1a248510cb42.txt").resolve()

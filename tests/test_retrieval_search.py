@@ -31,7 +31,7 @@ class FakeChroma:
         ids = self.snap.ids
         if where is not None:
             flag = section_flag("budget")
-            ids = [cid for cid, m in zip(self.snap.ids, self.snap.metas) if m.get(flag)]
+            ids = [cid for cid, m in zip(self.snap.ids, self.snap.metas, strict=False) if m.get(flag)]
         return [(cid, 1.0 - r / 1000) for r, cid in enumerate(ids[:n])]
 
 

@@ -18,7 +18,7 @@ from assistant.retrieval import KnowledgeBase, StoreError
 FIXTURES = Path(__file__).parent / "fixtures" / "retrieval"
 CHROMA = Path(sys.executable).parent / "chroma"
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]  # `make test-fast` leaves these out
 
 
 def free_port() -> int:

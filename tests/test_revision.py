@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 from assistant.config import Settings
 from assistant.drafting.drafter import make_drafter
 from assistant.drafting.offline import draft_offline
-from assistant.request import load_request
 from assistant.intake.revision import RevisionError, interpret, named_sections, revise
+from assistant.request import load_request
 from assistant.schema import SECTION_KEYS, SalesPlan
-from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 
 
 @pytest.fixture(scope="module")

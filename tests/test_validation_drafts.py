@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 from assistant.drafting.offline import draft_offline
 from assistant.request import build_request, load_request
-from assistant.config import EXAMPLE_REQUEST as EXAMPLE
 from assistant.validation import validate_plan
 
 SPARSE = {"company": "星河科技", "region": "华南", "period": "2027年", "revenue_target": "800万"}

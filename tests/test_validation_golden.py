@@ -110,6 +110,7 @@ def test_a_hand_written_markdown_plan_is_read_and_graded_with_sensible_findings(
 
 
 @pytest.mark.parametrize("name", ["complete_plan.json", "missing_sections.json", "inconsistent_numbers.json"])
+@pytest.mark.slow
 def test_our_own_markdown_and_docx_exports_get_the_same_verdicts_as_the_plan(name):
     plan = load_plan(name)
     direct = validate_plan(plan)

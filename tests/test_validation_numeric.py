@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,7 @@ requests = st.fixed_dictionaries({
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(requests)
+@pytest.mark.slow
 def test_every_offline_draft_passes_every_numeric_rule(data):
     report = validate_plan(draft_offline(build_request(data)))
     bad = [(f.id, f.reason) for f in report.items if f.id in NUMERIC_ITEMS and f.status == "fail"]

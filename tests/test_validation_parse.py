@@ -230,6 +230,7 @@ def markdown_plans(draw) -> str:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdown_plans())
+@pytest.mark.slow
 def test_any_markdown_gets_a_report_or_a_clear_error_never_a_crash(text):
     try:
         report = validate_text(text)

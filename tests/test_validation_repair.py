@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.schema import ProgressEvent, SalesPlan
 from assistant.drafting.offline import redraft_offline
+from assistant.schema import ProgressEvent, SalesPlan
 from assistant.validation import repair_plan, validate_plan
 from assistant.validation.reader import plan_from_json
 

@@ -24,10 +24,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
-from ..quantities import UNIT_YUAN, format_amount, normalise_unit, parse_amount, parse_rate
 from ..planning.engine import allocate
+from ..quantities import UNIT_YUAN, format_amount, normalise_unit, parse_amount, parse_rate
 from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
-from .sheets import BatchInputError, decode_text, header_columns, read_sheet  # batch.py imports BatchInputError from here
+from .sheets import (  # batch.py imports BatchInputError from here
+    BatchInputError,
+    decode_text,
+    header_columns,
+    read_sheet,
+)
 
 DEFAULT_WEIGHTS = {"potential": 0.4, "last_year": 0.4, "headcount": 0.2}
 COMPONENT_LABELS = {"potential": "市场潜力/权重", "last_year": "去年销售额", "headcount": "人数"}
@@ -245,7 +250,7 @@ def blend(rows: list[RegionRow], weights: dict[str, float], notes: dict[int, lis
         if not present or sum(present) <= 0:
             continue
         mean = statistics.fmean(present)
-        for r, v in zip(rows, values):
+        for r, v in zip(rows, values, strict=False):
             if v is None:
                 notes.setdefault(r.line, []).append(f"缺少{COMPONENT_LABELS[comp]}，分配时按平均值计")
         filled = [mean if v is None else v for v in values]
@@ -254,7 +259,7 @@ def blend(rows: list[RegionRow], weights: dict[str, float], notes: dict[int, lis
         used.append(w)
     if not parts:
         return [1.0] * len(rows)
-    return [sum(w * p[i] for w, p in zip(used, parts)) / sum(used) for i in range(len(rows))]
+    return [sum(w * p[i] for w, p in zip(used, parts, strict=False)) / sum(used) for i in range(len(rows))]
 
 
 class _Company(BaseModel):
@@ -341,7 +346,7 @@ def allocate_targets(rows: list[RegionRow], total: float | None, weights: dict[s
         warnings.append(f"各区域目标合计 {format_amount(stated, unit)} 与公司总目标 {format_amount(total, unit)} 不一致"
                         f"（差 {'+' if stated > total else '-'}{format_amount(abs(stated - total), unit)}），按各区域填写的目标起草")
     shared_out = allocate(remaining, blend(to_split, weights, notes)) if to_split else []
-    allocated = dict(zip((r.line for r in to_split), shared_out))
+    allocated = dict(zip((r.line for r in to_split), shared_out, strict=False))
     return {r.line: (r.target if r.target is not None else allocated[r.line]) for r in good}, total
 
 

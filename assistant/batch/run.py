@@ -32,13 +32,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan, prepare
 from ..config import Settings
 from ..drafting.drafter import Drafter, make_drafter
 from ..files import atomic_write, safe_filename
 from ..quantities import format_amount, format_number, format_rate
 from ..render import FORMATS
 from ..request import PlanRequest
+from .allocation import BatchInputError, Prepared, RegionAllocation, RegionPlan, prepare
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -249,7 +249,7 @@ def run_batch(regions_path: str | Path, company_path: str | Path, options: Batch
     with _exclusive(out_dir):
         remove_temp_files(out_dir)
         todo = []
-        for o, p in zip(outcomes, prepared.regions):
+        for o, p in zip(outcomes, prepared.regions, strict=False):
             if o.status == "failed":
                 continue
             key = job_key(p.request, drafter.key)
@@ -282,7 +282,7 @@ def _outcomes(prepared: Prepared) -> list[RegionOutcome]:
     """One outcome per row; rows that cannot be planned (or whose names collide as folders) fail up front."""
     outcomes = [RegionOutcome(**p.model_dump(include=set(RegionAllocation.model_fields))) for p in prepared.regions]
     folders: dict[str, list[RegionOutcome]] = {}
-    for o, p in zip(outcomes, prepared.regions):
+    for o, p in zip(outcomes, prepared.regions, strict=False):
         if p.error:
             o.status, o.reason = "failed", p.error
         else:

@@ -6,7 +6,6 @@ Only typer is imported at module level; pandas, the pipeline and rich widgets lo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,11 +17,11 @@ def batch(
     regions: Path = typer.Argument(..., help="区域文件（.csv 或 .xlsx，每行一个区域；中英文表头均可）"),
     company: Path = typer.Option(..., "--company", "-c", help="各区域共用的公司信息（YAML，格式同请求文件）"),
     out: Path = typer.Option(..., "--out", "-o", help="输出目录"),
-    total: Optional[str] = typer.Option(None, "--total", help="公司总目标，如 10000 或 1亿；默认取公司配置的 revenue_target"),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-j", min=1, max=32, help="同时起草的区域数"),
+    total: str | None = typer.Option(None, "--total", help="公司总目标，如 10000 或 1亿；默认取公司配置的 revenue_target"),
+    concurrency: int | None = typer.Option(None, "--concurrency", "-j", min=1, max=32, help="同时起草的区域数"),
     format: str = typer.Option("md,docx,json", "--format", "-f", help="输出格式，逗号分隔：md,docx,json"),
     force: bool = typer.Option(False, "--force", help="重新生成已完成的区域"),
-    weights: Optional[str] = typer.Option(None, "--weights",
+    weights: str | None = typer.Option(None, "--weights",
                                           help="分配权重，如 potential=0.4,last_year=0.4,headcount=0.2"),
     offline: bool = typer.Option(False, "--offline", help="强制使用离线起草器"),
     repair: bool = typer.Option(True, "--repair/--no-repair", help="起草后按校验结果修复未通过的章节"),
@@ -118,16 +117,24 @@ def allocation_table(prepared, limit: int | None = None):
             table.add_row(str(r.line), r.region or "（空）", "", "", "", "", "", "", "", f"[red]{r.error}[/red]")
             continue
         table.add_row(
-            str(r.line), r.region, format_number(r.target, trim=False) if r.target is not None else "", "填写" if r.explicit else "分配",
-            format_rate(r.share) if r.share is not None else "", format_number(r.last_year, trim=False) if r.last_year else "",
+            str(r.line), r.region, format_number(r.target, trim=False) if r.target is not None else "",
+            "填写" if r.explicit else "分配", format_rate(r.share) if r.share is not None else "",
+            format_number(r.last_year, trim=False) if r.last_year else "",
             format_rate(r.growth) if r.growth is not None else "", str(r.headcount or ""),
-            format_number(r.per_head, trim=False) if r.per_head else "", f"[yellow]{'；'.join(r.flags)}[/yellow]" if r.flags else "")
+            format_number(r.per_head, trim=False) if r.per_head else "",
+            f"[yellow]{'；'.join(r.flags)}[/yellow]" if r.flags else "")
     return table
 
 
 def _progress(console):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-        TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     TimeRemainingColumn(), console=console, transient=False)

@@ -7,7 +7,7 @@ Exit codes: 0 fine, 1 harness error (bad prompt version, budget, missing recordi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, NoReturn, Optional
+from typing import NoReturn
 
 import typer
 
@@ -30,20 +30,20 @@ def _fail(message: str) -> NoReturn:
 
 @app.command()
 def run(
-    prompts: List[str] = typer.Option(..., "--prompts", "-p", help="提示词版本（可重复：--prompts v1 --prompts v2）；第一个为对照组 A"),
-    cases: Optional[Path] = typer.Option(None, "--cases", help="用例目录（默认 evals/cases）"),
-    case: List[str] = typer.Option([], "--case", help="只跑指定编号的用例（可重复）"),
-    repeats: List[str] = typer.Option(["1"], "--repeats", "-n", help="重复次数：N，或 版本=N（如 v1=2，可重复）"),
-    sections: Optional[str] = typer.Option(None, "--sections", help="由模型起草的章节（逗号分隔，默认全部；其余用离线起草器）"),
-    model: Optional[str] = typer.Option(None, "--model", help="模型名（覆盖 PLAN_LLM_MODEL）"),
-    method: Optional[str] = typer.Option(None, "--method", help="结构化输出方式：function_calling|json_mode|json_schema|text"),
-    reask: Optional[int] = typer.Option(None, "--reask", min=0, max=5, help="答案不合格时的重问次数（默认取 PLAN_LLM_REASK_ATTEMPTS）"),
-    judge: Optional[str] = typer.Option(None, "--judge", help="评审模型名（同一接口）；评审分单独报告，不计入得分"),
+    prompts: list[str] = typer.Option(..., "--prompts", "-p", help="提示词版本（可重复：--prompts v1 --prompts v2）；第一个为对照组 A"),
+    cases: Path | None = typer.Option(None, "--cases", help="用例目录（默认 evals/cases）"),
+    case: list[str] = typer.Option([], "--case", help="只跑指定编号的用例（可重复）"),
+    repeats: list[str] = typer.Option(["1"], "--repeats", "-n", help="重复次数：N，或 版本=N（如 v1=2，可重复）"),
+    sections: str | None = typer.Option(None, "--sections", help="由模型起草的章节（逗号分隔，默认全部；其余用离线起草器）"),
+    model: str | None = typer.Option(None, "--model", help="模型名（覆盖 PLAN_LLM_MODEL）"),
+    method: str | None = typer.Option(None, "--method", help="结构化输出方式：function_calling|json_mode|json_schema|text"),
+    reask: int | None = typer.Option(None, "--reask", min=0, max=5, help="答案不合格时的重问次数（默认取 PLAN_LLM_REASK_ATTEMPTS）"),
+    judge: str | None = typer.Option(None, "--judge", help="评审模型名（同一接口）；评审分单独报告，不计入得分"),
     pairwise: bool = typer.Option(False, "--pairwise", help="同时做成对评审（随机调换 A/B 顺序；需 --judge）"),
-    max_cost: Optional[float] = typer.Option(None, "--max-cost", help="预计费用超过此值则不开始"),
+    max_cost: float | None = typer.Option(None, "--max-cost", help="预计费用超过此值则不开始"),
     mode: str = typer.Option("auto", "--mode", help="auto|record|replay|live|offline：录制、回放（不联网）、在线、离线"),
-    recordings: Optional[Path] = typer.Option(None, "--recordings", help="录制目录（默认 evals/recordings）"),
-    run_id: Optional[str] = typer.Option(None, "--run-id", help="运行编号；用已有编号可从中断处继续"),
+    recordings: Path | None = typer.Option(None, "--recordings", help="录制目录（默认 evals/recordings）"),
+    run_id: str | None = typer.Option(None, "--run-id", help="运行编号；用已有编号可从中断处继续"),
     repair: bool = typer.Option(False, "--repair/--no-repair", help="起草后按校验结果修复（更多模型调用）"),
     pass_score: float = typer.Option(70.0, "--pass-score", help="单稿及格分（0-100）"),
     fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="任一版本相对 A 退步时以 100 退出"),
@@ -83,8 +83,8 @@ def run(
 def compare(
     run_a: str = typer.Argument(..., help="对照组：运行目录、run.json、运行编号，或 baseline（已认可的基线）"),
     run_b: str = typer.Argument(..., help="实验组：同上"),
-    version_a: Optional[str] = typer.Option(None, "--version-a", help="A 中的提示词版本（默认第一个）"),
-    version_b: List[str] = typer.Option([], "--version-b", help="B 中的提示词版本（默认全部，可重复）"),
+    version_a: str | None = typer.Option(None, "--version-a", help="A 中的提示词版本（默认第一个）"),
+    version_b: list[str] = typer.Option([], "--version-b", help="B 中的提示词版本（默认全部，可重复）"),
     fail_on_regression: bool = typer.Option(False, "--fail-on-regression", help="门禁判定退步时以 100 退出"),
     delta: float = typer.Option(2.0, "--delta", help="δ：平均分差置信区间上限低于 −δ 判为退步"),
     min_pass_fraction: float = typer.Option(0.5, "--min-pass-fraction", help="A 中全部通过的用例，在 B 中至少要通过的比例 k/N"),
@@ -95,7 +95,8 @@ def compare(
     """配对比较两次运行，给出门禁结论；--bless 写入新基线（唯一会更新基线的途径）。"""
     from ..config import get_settings
     from ..evals.compare import EXIT_REGRESSION, GateConfig
-    from ..evals.service import baseline_path, bless as write_baseline, compare_runs, resolve_run, write_comparison
+    from ..evals.service import baseline_path, compare_runs, resolve_run, write_comparison
+    from ..evals.service import bless as write_baseline
 
     err = _console(stderr=True)
     settings = get_settings()

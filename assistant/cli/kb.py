@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -84,7 +83,7 @@ def ingest(
 def search(
     query: str = typer.Argument(..., help="检索问题，如 \"如何拆解季度目标\""),
     k: int = typer.Option(5, "--k", "-k", min=1, max=50, help="返回的片段数"),
-    section: Optional[str] = typer.Option(None, "--section", "-s", help="只看服务于某个方案章节的片段，如 swot"),
+    section: str | None = typer.Option(None, "--section", "-s", help="只看服务于某个方案章节的片段，如 swot"),
     mode: str = typer.Option("hybrid", "--mode", "-m", help="hybrid（默认）、bm25 或 vector"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出"),
 ) -> None:
@@ -145,7 +144,7 @@ def reset(yes: bool = typer.Option(False, "--yes", "-y", help="不再确认")) -
 
 @app.command("eval")
 def evaluate(
-    queries: Optional[Path] = typer.Option(None, "--queries", help="评测查询文件（默认 evals/retrieval/queries.yaml）"),
+    queries: Path | None = typer.Option(None, "--queries", help="评测查询文件（默认 evals/retrieval/queries.yaml）"),
     no_sections: bool = typer.Option(False, "--no-sections", help="忽略查询中的章节过滤"),
 ) -> None:
     """检索评测：BM25 / 向量 / 混合三种模式的 hit@1、hit@5、MRR。"""

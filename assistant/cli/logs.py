@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 app = typer.Typer(help="模型调用记录：每次调用的消息、回答、结构化方式、tokens、耗时与结果（不含密钥）。",
@@ -20,7 +18,7 @@ def _log():
 @app.callback()
 def logs(ctx: typer.Context,
          count: int = typer.Option(20, "--count", "-n", min=1, help="显示最近多少次调用"),
-         section: Optional[str] = typer.Option(None, "--section", "-s", help="只看某一章节（如 swot）或用途")) -> None:
+         section: str | None = typer.Option(None, "--section", "-s", help="只看某一章节（如 swot）或用途")) -> None:
     """列出最近的模型调用；用 `planassist logs show 编号` 查看某次调用的完整内容。"""
     if ctx.invoked_subcommand:
         return

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -45,11 +44,11 @@ def _progress_printer():
 
 @app.command()
 def draft(
-    input: Optional[Path] = typer.Option(None, "--input", "-i", help="请求文件（YAML 或 JSON）"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="输出文件；格式取自后缀（.md/.docx/.json）"),
-    format: Optional[str] = typer.Option(None, "--format", "-f", help="md|json|docx（覆盖后缀）"),
+    input: Path | None = typer.Option(None, "--input", "-i", help="请求文件（YAML 或 JSON）"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="输出文件；格式取自后缀（.md/.docx/.json）"),
+    format: str | None = typer.Option(None, "--format", "-f", help="md|json|docx（覆盖后缀）"),
     example: bool = typer.Option(False, "--example", help="使用内置示例请求"),
-    text: Optional[str] = typer.Option(None, "--text", "-t", help="用一句话描述需求，例如“明年江苏要做到1200万，6个销售”"),
+    text: str | None = typer.Option(None, "--text", "-t", help="用一句话描述需求，例如“明年江苏要做到1200万，6个销售”"),
     offline: bool = typer.Option(False, "--offline", help="强制使用离线起草器"),
     no_cache: bool = typer.Option(False, "--no-cache", help="不使用模型响应缓存"),
     repair: bool = typer.Option(True, "--repair/--no-repair", help="起草后按校验结果修复未通过的章节"),

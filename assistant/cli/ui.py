@@ -31,8 +31,8 @@ def ui(
 ) -> None:
     """启动网页界面：对话描述需求、逐节起草、查看评分、按对话修改、导出 Word/Markdown/JSON。"""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from ..ui.app import launch
     from ..config import get_settings
+    from ..ui.app import launch
 
     settings = get_settings()
     if not port_free(host, port):

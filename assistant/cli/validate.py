@@ -6,7 +6,6 @@ Exit codes: 0 scored (and at or above --min-score); 1 below --min-score; 2 unrea
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -18,7 +17,7 @@ EXIT_BAD_INPUT = 2
 def validate(
     file: Path = typer.Argument(..., help="方案文件：本工具导出的 .json，或手写的 .md / .docx"),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON 格式的检查报告"),
-    min_score: Optional[float] = typer.Option(None, "--min-score", min=0, max=100,
+    min_score: float | None = typer.Option(None, "--min-score", min=0, max=100,
                                               help="最低分；低于该分数时以退出码1结束"),
 ) -> None:
     """按检查清单给方案打分，列出缺失与错误及修改建议。"""

@@ -26,17 +26,35 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from ..config import Settings
-from .llm import AnswerError, StructuredLLM, Usage
 from ..quantities import parse_amount
-from .prompts import (COMMON_FIELDS, PromptSet, figures_block, load_prompts, request_block, sanitize,
-                      section_schema, sources_block)
 from ..request import PlanRequest
 from ..retrieval.text import to_simplified
+from ..schema import (
+    SECTION_KEYS,
+    SECTIONS,
+    Figures,
+    Progress,
+    ProgressEvent,
+    Reference,
+    SalesPlan,
+    SectionBase,
+    SectionRun,
+)
 from ..text_checks import has_placeholder
-from ..schema import (SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, Reference, SalesPlan, SectionBase,
-                      SectionRun)
 from . import offline
 from .figures import apply_figures, phrases
+from .llm import AnswerError, StructuredLLM, Usage
+from .prompts import (
+    COMMON_FIELDS,
+    PromptSet,
+    figures_block,
+    load_prompts,
+    request_block,
+    sanitize,
+    section_schema,
+    sources_block,
+)
+
 SUMMARY = "executive_summary"
 BREAKER_FAILURES = 2  # consecutive "endpoint unavailable" sections before the rest go straight to the fallback
 
@@ -370,7 +388,7 @@ def _run_all(chain: _Chain, keys: list[str], work: Callable[[str], tuple]) -> di
         first = todo.pop(0)
         results[first] = work(first)
     with ThreadPoolExecutor(max_workers=max(1, chain.settings.llm_concurrency)) as pool:
-        for key, result in zip(todo, pool.map(work, todo)):
+        for key, result in zip(todo, pool.map(work, todo), strict=False):
             results[key] = result
     return results
 

@@ -67,7 +67,7 @@ class ModelDrafter:
 
     uses_model = True
 
-    def __init__(self, settings: Settings, *, kb: Any = None, llm: "BaseChatModel | None" = None,
+    def __init__(self, settings: Settings, *, kb: Any = None, llm: BaseChatModel | None = None,
                  use_cache: bool = True, sections: list[str] | None = None):
         self.settings, self.llm, self.use_cache, self.sections = settings, llm, use_cache, sections
         self._kb = kb

@@ -11,7 +11,17 @@ from __future__ import annotations
 from ..planning.engine import allocate
 from ..quantities import format_amount, format_rate
 from ..request import PlanRequest
-from ..schema import Assumption, Budget, BudgetRow, ChannelPlan, Figures, FunnelCapacity, SectionBase, TargetBreakdown, Team
+from ..schema import (
+    Assumption,
+    Budget,
+    BudgetRow,
+    ChannelPlan,
+    Figures,
+    FunnelCapacity,
+    SectionBase,
+    TargetBreakdown,
+    Team,
+)
 from .templates import fill, templates
 
 
@@ -91,7 +101,7 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
     elif isinstance(section, ChannelPlan):
         shares = [c.target_share or 0 for c in section.channels]
         if section.channels and abs(sum(shares) - 1) <= 0.01:
-            for row, amount in zip(section.channels, allocate(fig.revenue_target, shares)):
+            for row, amount in zip(section.channels, allocate(fig.revenue_target, shares), strict=False):
                 row.target_amount = amount
     return section
 

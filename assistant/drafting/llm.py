@@ -146,7 +146,7 @@ class Usage:
     latency_s: float = 0.0
     cost: float = 0.0
 
-    def add(self, other: "Usage") -> "Usage":
+    def add(self, other: Usage) -> Usage:
         for name in ("calls", "cached_calls", "tokens_in", "tokens_out", "latency_s", "cost"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latency_s, self.cost = round(self.latency_s, 3), round(self.cost, 6)
@@ -437,11 +437,13 @@ class StructuredLLM:
         if msg is not None:
             answer = msg.content if isinstance(msg.content, str) else json.dumps(msg.content, ensure_ascii=False)
             if msg.tool_calls or msg.invalid_tool_calls:
-                calls = [{"name": c.get("name"), "args": c.get("args")} for c in msg.tool_calls or msg.invalid_tool_calls]
+                calls = [{"name": c.get("name"), "args": c.get("args")}
+                         for c in msg.tool_calls or msg.invalid_tool_calls]
                 answer = (answer + "\n" if answer else "") + json.dumps(calls, ensure_ascii=False)
         u = usage or Usage()
-        self.calls.append(model=self.id, name=name, method=method, outcome=outcome, detail=redact(detail, self.settings),
-                          messages=[[m.type, m.content] for m in convo], response=redact(answer, self.settings),
+        self.calls.append(model=self.id, name=name, method=method, outcome=outcome,
+                          detail=redact(detail, self.settings), messages=[[m.type, m.content] for m in convo],
+                          response=redact(answer, self.settings),
                           tokens_in=u.tokens_in, tokens_out=u.tokens_out, latency_s=u.latency_s)
 
 

@@ -23,7 +23,6 @@ from ..config import get_settings
 from ..planning.engine import compute_figures
 from ..quantities import format_amount, format_rate
 from ..request import PlanRequest
-from ..validation import validate_plan
 from ..schema import (
     SECTION_KEYS,
     SECTION_SPECS,
@@ -62,6 +61,7 @@ from ..schema import (
     Team,
     TrackingReview,
 )
+from ..validation import validate_plan
 from .figures import apply_figures, context
 from .templates import fill, templates
 

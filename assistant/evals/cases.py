@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -77,7 +77,7 @@ class QuotesFigure(_Check):
                     "new_customers"]
 
 
-Assertion = Annotated[Union[Mentions, NotMentions, Regex, NoEnglish, AsksAbout, BudgetTotal, QuotesFigure],
+Assertion = Annotated[Mentions | NotMentions | Regex | NoEnglish | AsksAbout | BudgetTotal | QuotesFigure,
                       Field(discriminator="kind")]
 ASSERTION_KINDS = ("mentions", "not_mentions", "regex", "no_english", "asks_about", "budget_total", "quotes_figure")
 

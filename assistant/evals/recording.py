@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..files import atomic_write
 from ..drafting.llm import ResponseCache
+from ..files import atomic_write
 
 INDEX = "MANIFEST.yaml"
 

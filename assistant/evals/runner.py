@@ -17,8 +17,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ..config import PROJECT_ROOT, Settings
-from ..files import atomic_write
 from ..drafting.prompts import version_hash
+from ..files import atomic_write
 from ..request import PlanRequest
 from ..schema import SECTION_KEYS, SalesPlan
 from .cases import EvalCase, case_set_hash, load_cases
@@ -152,7 +152,7 @@ def score_draft(plan: SalesPlan, case: EvalCase, view: ValidatorView | None, llm
     fell_back = {k for k in llm_sections if (run := plan.metadata.sections.get(k)) and run.status == "fallback"}
     assertions = scoped(case.file.assertions, llm_sections)
     checks = run_checks(assertions, plan)
-    for a, c in zip(assertions, checks):
+    for a, c in zip(assertions, checks, strict=False):
         if a.sections and set(a.sections) <= fell_back:  # the text is the offline fallback, not the prompt's
             c.passed, c.detail = False, "模型起草失败，该章节为离线兜底稿，不计为提示词的产出"
     items = {f"a:{c.id}": c.passed for c in checks}

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
 from .compare import Comparison, GateConfig, compare, summarise
-from .results import RunData, load_run
 from .recording import has_recordings, open_cache, record_command, write_index
 from .report import comparison_markdown, write_report
-from .runner import HarnessError, EvalLog, RunOptions, run_eval, validator_scorer
-
+from .results import RunData, load_run
+from .runner import EvalLog, HarnessError, RunOptions, run_eval, validator_scorer
 
 
 def baseline_path(settings: Settings) -> Path:

@@ -22,10 +22,10 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from ..config import Settings
-from .rule_reader import IntakeResult, amount_of, extract_fields, merge_fields, missing_fields
+from ..drafting.llm import AnswerError, StructuredLLM
 from ..quantities import cn_to_number, parse_period, parse_rate
 from ..request import FIELD_LABELS
-from ..drafting.llm import AnswerError, StructuredLLM
+from .rule_reader import IntakeResult, amount_of, extract_fields, merge_fields, missing_fields
 
 SYSTEM = ("你是信息抽取助手。从用户的话里找出制定销售方案需要的信息，每个字段都只能照抄原文中的词语（包括数字和单位），"
           "原文没有明确说到的字段一律填 null，绝不猜测或补全。")

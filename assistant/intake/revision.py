@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..drafting.drafter import Drafter
-from .rule_reader import extract_fields, show
 from ..drafting.figures import apply_figures
 from ..drafting.offline import draft_section, plan_title
-from ..quantities import format_rate, parse_rate
 from ..planning.engine import allocate, compute_figures
+from ..quantities import format_rate, parse_rate
 from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
-from ..validation.checklist import read_checklist
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
+from ..validation.checklist import read_checklist
+from .rule_reader import extract_fields, show
 
 _RATE = r"(\d+(?:\.\d+)?\s*[%％]|百分之[\d零一二两三四五六七八九十点.]+|[一二三四五六七八九\d](?:\.\d)?成)"
 _UP, _DOWN = "提高|提升|增加|上调|调高|加到|增至", "降低|减少|下调|调低|压缩|降到|减到|降至"
@@ -96,7 +96,8 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
         raise RevisionError(f"预算科目「{item}」的占比需在0到100%之间，按您的说法会变成 {share:.0%}")
     name = match or item
     kept = [(n, s) for n, s in lines if n != name and s > 0] if share < 1 else []
-    pct = dict(zip([n for n, _ in kept], allocate(round((1 - share) * 100, 2), [s for _, s in kept]))) if kept else {}
+    rest = allocate(round((1 - share) * 100, 2), [s for _, s in kept]) if kept else []
+    pct = dict(zip([n for n, _ in kept], rest, strict=True))
     split = [{"item": n, "share": share} if n == name else {"item": n, "share": round(pct[n] / 100, 4)}
              for n in names if n == name or pct.get(n, 0) > 0]
     if not match:

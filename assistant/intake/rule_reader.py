@@ -22,10 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from . import patterns as pat
-from .patterns import AMOUNT_FIELDS, LIST_FIELDS, MASK, QUESTIONS, RATE_FIELDS  # noqa: F401 (re-exported)
 from ..quantities import cn_to_number, format_rate, parse_amount, parse_period, parse_rate
 from ..request import FIELD_LABELS, REQUIRED_FIELDS
+from . import patterns as pat
+from .patterns import AMOUNT_FIELDS, LIST_FIELDS, MASK, QUESTIONS, RATE_FIELDS  # noqa: F401 (re-exported)
 
 MAX_CHARS = 20_000  # a chat message longer than this is cut (1 MB of text is still answered in milliseconds)
 KEY_REACH = 40  # an amount's key ("目标", "预算") is looked for this many characters around it
@@ -330,7 +330,7 @@ class _Reader:
                 if m.group("cn"):
                     value = amount_of(token, self.unit)
                 else:
-                    one = lambda n: float(n) if bare else amount_of(n + m.group("unit"), self.unit)  # noqa: E731
+                    one = lambda n, bare=bare, m=m: float(n) if bare else amount_of(n + m.group("unit"), self.unit)  # noqa: E731
                     value = (one(m.group("lo")) + one(m.group("num"))) / 2 if m.group("lo") else one(m.group("num"))
             except (ValueError, KeyError):
                 continue

@@ -81,7 +81,7 @@ def breakdown(req: PlanRequest, notes: list[Assumption]) -> tuple[list[PeriodAmo
     month_rows = [
         PeriodAmount(label=f"{y}年{m}月", amount=a, share=round(a / total, 4), weight=round(w / wsum * len(weights), 3),
                      quarter=f"{y}年Q{(m - 1) // 3 + 1}")
-        for (y, m), a, w in zip(months, amounts, weights)
+        for (y, m), a, w in zip(months, amounts, weights, strict=False)
     ]
     quarter_cents: dict[str, int] = {}
     for row in month_rows:
@@ -119,7 +119,7 @@ def rep_quotas(req: PlanRequest, team: list[TeamRole]) -> list[RepQuota]:
     return [
         RepQuota(name=name, role=role.role, new_hire=new, start_month=f"{months[idx][0]}年{months[idx][1]}月",
                  ramp_months=role.ramp_months if new else 0, effective_months=round(eff, 2), quota=q)
-        for (name, role, new, eff, idx), q in zip(reps, quotas)
+        for (name, role, new, eff, idx), q in zip(reps, quotas, strict=False)
     ]
 
 
@@ -244,7 +244,7 @@ def compute_figures(req: PlanRequest) -> Figures:
         notes.append(Assumption(field="预算分配", value="；".join(f"{i} {format_rate(s)}" for i, s in split),
                                 source=f"{SOURCE_METHOD}：获客40%/维护20%/激励30%/应急10%"))
     budget_amounts = allocate(budget_total, [s for _, s in split])
-    budget_lines = [BudgetLine(item=i, share=s, amount=a) for (i, s), a in zip(split, budget_amounts)]
+    budget_lines = [BudgetLine(item=i, share=s, amount=a) for (i, s), a in zip(split, budget_amounts, strict=False)]
 
     return Figures(
         unit=unit, period_start=start, period_end=end, period_label=req.period.label, months_count=len(months),

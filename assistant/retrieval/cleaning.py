@@ -155,7 +155,7 @@ def clean_text(text: str) -> Cleaned:
     lines, norms = lines[:end], norms[:end]
     title_hint: str | None = None
     kept: list[tuple[str, str]] = []
-    for i, (line, norm) in enumerate(zip(lines, norms)):
+    for i, (line, norm) in enumerate(zip(lines, norms, strict=False)):
         if not line:
             continue
         if i < _HEAD_LINES and _HEAD_ONLY.match(norm):

@@ -52,7 +52,7 @@ class HashingEmbeddingFunction(EmbeddingFunction[Documents]):
         return {"dim": self.dim, "bigram_weight": self.bigram_weight, "version": self.VERSION}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "HashingEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> HashingEmbeddingFunction:
         return HashingEmbeddingFunction(dim=config.get("dim", 1024), bigram_weight=config.get("bigram_weight", 0.5))
 
     def default_space(self) -> str:  # type: ignore[override]
@@ -143,7 +143,7 @@ class OpenAICompatibleEmbeddingFunction(EmbeddingFunction[Documents]):
         return {"model": self.model, "base_url": self.base_url}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "OpenAICompatibleEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> OpenAICompatibleEmbeddingFunction:
         return OpenAICompatibleEmbeddingFunction(model=config.get("model") or "", base_url=config.get("base_url"))
 
     def default_space(self) -> str:  # type: ignore[override]
@@ -189,7 +189,7 @@ class SentenceTransformerEmbeddingFunction(EmbeddingFunction[Documents]):
         return {"path": self.path}
 
     @staticmethod
-    def build_from_config(config: dict[str, Any]) -> "SentenceTransformerEmbeddingFunction":
+    def build_from_config(config: dict[str, Any]) -> SentenceTransformerEmbeddingFunction:
         return SentenceTransformerEmbeddingFunction(path=config.get("path") or "")
 
     def default_space(self) -> str:  # type: ignore[override]

@@ -15,8 +15,8 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings, get_settings
@@ -130,11 +130,11 @@ class KnowledgeBase:
         index_texts = [normalize(d.text) for d in drafts]
         precise = [words(t) for t in index_texts]
         if isinstance(ef, HashingEmbeddingFunction):
-            embeddings = [ef.embed_words(t, w) for t, w in zip(index_texts, precise)]
+            embeddings = [ef.embed_words(t, w) for t, w in zip(index_texts, precise, strict=False)]
         else:
             embeddings = list(ef(index_texts)) if index_texts else []
         records: list[Record] = []
-        for draft, tokens_src, emb in zip(drafts, precise, embeddings):
+        for draft, tokens_src, emb in zip(drafts, precise, embeddings, strict=False):
             meta = {
                 "source": source, "kind": kind, "title": title, "ordinal": draft.ordinal, "doc_hash": doc_hash,
                 "headings": json.dumps(draft.headings, ensure_ascii=False),

@@ -8,8 +8,8 @@ revision changes, so a search costs one BM25 scoring pass, one Chroma query and 
 from __future__ import annotations
 
 import json
-import math
 import logging
+import math
 from collections.abc import Callable
 
 import numpy as np

@@ -174,7 +174,7 @@ def assign_ids(source: str, drafts: list[ChunkDraft]) -> list[ChunkDraft]:
     """Stable ids from content: the same text from the same source always gets the same id."""
     seen: dict[str, int] = {}
     for draft in drafts:
-        digest = hashlib.sha1(f"{source}\x00{draft.text}".encode("utf-8")).hexdigest()[:20]
+        digest = hashlib.sha1(f"{source}\x00{draft.text}".encode()).hexdigest()[:20]
         n = seen.get(digest, 0)
         seen[digest] = n + 1
         draft.id = digest if n == 0 else f"{digest}-{n}"

@@ -10,13 +10,12 @@ in-memory BM25 index is rebuilt from the store without re-segmenting).
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import re
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -152,7 +151,7 @@ class Store:
                           include=["distances"])
         ids = res["ids"][0] if res["ids"] else []
         dists = res["distances"][0] if res.get("distances") else [0.0] * len(ids)
-        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists)]
+        return [(i, 1.0 - float(d)) for i, d in zip(ids, dists, strict=False)]
 
     # ---------------------------------------------------------------- writing
     def _bump(self) -> None:
@@ -174,7 +173,7 @@ class Store:
         sources = list(batch)
         got = self._guard("读取", self.collection.get, where={"source": {"$in": sources}}, include=["metadatas"])
         old: dict[str, set[str]] = {s: set() for s in sources}
-        for cid, meta in zip(got["ids"], got["metadatas"] or []):
+        for cid, meta in zip(got["ids"], got["metadatas"] or [], strict=False):
             old.setdefault((meta or {}).get("source", ""), set()).add(cid)
         before = set().union(*old.values())
         records = [r for s in sources for r in batch[s]]

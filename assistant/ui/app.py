@@ -11,8 +11,11 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from ..config import Settings, get_settings
+from ..schema import SECTION_SPECS
 from . import handlers as h
 from . import knowledge as kb
+from .draft_store import DraftStore
 from .session import (
     EXPORT_HINT,
     FORM_FIELDS,
@@ -26,9 +29,6 @@ from .session import (
     progress_view,
     score_view,
 )
-from ..config import Settings, get_settings
-from .draft_store import DraftStore
-from ..schema import SECTION_SPECS
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry calls from an offline tool
 

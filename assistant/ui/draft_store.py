@@ -97,7 +97,7 @@ class DraftStore:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> "DraftStore":
+    def for_settings(cls, settings: Settings) -> DraftStore:
         return cls(Path(settings.data_dir) / "drafts")
 
     def _paths(self, draft_id: str) -> tuple[Path, Path]:

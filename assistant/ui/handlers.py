@@ -14,14 +14,14 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from .session import Session, apply_form, missing_text, note_placeholders, placeholders_for
 from ..config import Settings
-from .draft_store import DraftError
+from ..drafting.drafter import OfflineDrafter
+from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
 from ..intake.rule_reader import IntakeResult, extract_fields, missing_fields, next_questions, show
 from ..request import FIELD_LABELS, RequestError, build_request
-from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
-from ..drafting.drafter import OfflineDrafter
 from ..schema import SECTIONS, Progress, ProgressEvent, SalesPlan
+from .draft_store import DraftError
+from .session import Session, apply_form, missing_text, note_placeholders, placeholders_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -274,7 +274,6 @@ def revise(session: Session, instruction: str) -> Iterator[Session]:
 def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[Session]:
     session.reset_progress("revise")
     yield session
-    settings = session.settings
     try:
         result = yield from _stream(session, lambda progress: apply_revision(
             plan, revision, drafter=session.drafter, progress=progress))

@@ -17,13 +17,13 @@ from typing import Any
 
 from ..config import Settings
 from ..drafting.drafter import Drafter, make_drafter
-from .draft_store import Draft, DraftStore
 from ..files import safe_filename
 from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
 from ..quantities import cn_to_number, format_number, format_rate, parse_rate
 from ..render import FORMATS, export, to_markdown
 from ..request import FIELD_LABELS, REQUIRED_FIELDS
 from ..schema import SECTION_KEYS, SECTIONS, Assumption, ProgressEvent, SalesPlan
+from .draft_store import Draft, DraftStore
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def apply_form(fields: dict[str, Any], values: list[Any]) -> tuple[dict[str, Any
     """Fields updated by what the user changed in the form (untouched boxes keep the structured value)."""
     new = dict(fields)
     notes: list[str] = []
-    for key, raw in zip(FORM_KEYS, values):
+    for key, raw in zip(FORM_KEYS, values, strict=False):
         text = "" if raw is None else str(raw).strip()
         if text == form_value(key, fields):
             continue
@@ -166,7 +166,7 @@ class Session:
             self.drafter = make_drafter(self.settings)
 
     @classmethod
-    def start(cls, settings: Settings, store: DraftStore | None = None) -> "Session":
+    def start(cls, settings: Settings, store: DraftStore | None = None) -> Session:
         store = store or DraftStore.for_settings(settings)
         session = cls(settings=settings, store=store, draft=store.new())
         session.say(greeting(settings))
@@ -262,7 +262,7 @@ def progress_view(session: Session) -> str:
     cells = [(SECTIONS[k].title, STATUS_LABELS.get(session.progress.get(k, default), "")) for k in SECTION_KEYS]
     half = (len(cells) + 1) // 2
     rows = ["| 章节 | 状态 | 章节 | 状态 |", "| --- | --- | --- | --- |"]
-    for left, right in zip(cells[:half], cells[half:] + [("", "")]):
+    for left, right in zip(cells[:half], cells[half:] + [("", "")], strict=False):
         rows.append(f"| {left[0]} | {left[1]} | {right[0]} | {right[1]} |")
     details = []
     for key, detail in session.progress_detail.items():

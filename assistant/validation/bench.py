@@ -35,9 +35,7 @@ def main() -> None:
     from ..drafting.offline import draft_offline
     from ..render import to_docx_bytes, to_markdown
     from ..request import build_request, load_request
-    from . import build_report
-    from . import validate_plan
-    from . import validate_text
+    from . import build_report, validate_plan, validate_text
     from .reader import build_doc, docx_events
 
     plans = {"rich": draft_offline(load_request(EXAMPLE)),

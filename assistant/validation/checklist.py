@@ -52,7 +52,7 @@ class Checklist(BaseModel):
     items: list[ItemSpec]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Checklist":
+    def _consistent(self) -> Checklist:
         missing = [k for k in SECTION_KEYS if k not in self.sections]
         if missing:
             raise ValueError(f"sections 缺少标准章节：{missing}")

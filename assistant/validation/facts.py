@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..quantities import CN_QUARTER, UNIT_YUAN, normalise_unit, parse_amount, parse_period
+
 if TYPE_CHECKING:  # annotations only: document.PlanDoc builds its Facts from this module
     from .document import Line, PlanDoc, Table
 
@@ -126,7 +127,7 @@ def table_rows(table: Table, label_re: re.Pattern[str], unit: str, header_re: re
                 scale = header_scale(row[0], unit) if row else 1.0
                 vals = [cell_amount(row[i], unit, scale) if i < len(row) else None for i in cols]
                 if all(v is not None for v in vals):
-                    return [(table.headers[i].strip(), v) for i, v in zip(cols, vals)]  # type: ignore[misc]
+                    return [(table.headers[i].strip(), v) for i, v in zip(cols, vals, strict=False)]  # type: ignore[misc]
     return None
 
 

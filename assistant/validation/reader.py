@@ -285,7 +285,7 @@ def _add_content(doc: PlanDoc, ev: DocPart, cur: Section | None, special: str | 
         if cur is not None and mode is None:
             cur.add_table(ev.table)
             return
-        texts = ["；".join(f"{h}：{c}" for h, c in zip(ev.table.headers, r) if c) for r in ev.table.rows]
+        texts = ["；".join(f"{h}：{c}" for h, c in zip(ev.table.headers, r, strict=False) if c) for r in ev.table.rows]
     else:
         texts = [ev.text]
     for text in texts:

@@ -9,11 +9,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..schema import SECTION_KEYS
 from .checklist import OVERALL, Checklist, Severity
 from .checks import CHECKS, load_checklist
 from .document import PlanDoc
 from .registry import Verdict
-from ..schema import SECTION_KEYS
 
 log = logging.getLogger(__name__)
 KIND_LABEL = {"plan": "本工具生成的方案", "markdown": "Markdown", "docx": "Word"}

@@ -12,7 +12,6 @@ from ..quantities import normalise_unit
 from ..text_checks import has_placeholder
 from .checklist import ItemSpec, read_checklist
 from .document import CITATION_RE, Line, PlanDoc
-from .stated_numbers import baseline_and_growth, coverage_value
 from .facts import (
     MONEY_RE,
     NUMBER_RE,
@@ -33,6 +32,7 @@ from .registry import (
     subject,
     where,
 )
+from .stated_numbers import baseline_and_growth, coverage_value
 
 # ---------------------------------------------------------------- structure and whole-plan checks
 
@@ -328,7 +328,7 @@ def competitor_depth(doc: PlanDoc, item: ItemSpec) -> Verdict:
         return fail("未列出具体竞争对手，无法分析其优势、劣势与我方应对", item.section)
     scope = [ln for _, ln in scoped(doc, item)]
     shallow = []
-    for name, ln in zip(names, lines):
+    for name, ln in zip(names, lines, strict=False):
         described = [ln] + [other for other in scope if other is not ln and name in other.text]
         if not any(_described(d) for d in described):
             shallow.append((name, described[-1]))
@@ -366,8 +366,10 @@ def market_data(doc: PlanDoc, item: ItemSpec) -> Verdict:
     return fail("没有量化的市场规模或增速" + (f"：{quote(vague[1].text)}" if vague else ""), item.section)
 
 
-QUADRANTS = {"优势": re.compile(r"优势|长处|Strength|[（(]S[)）]", re.I), "劣势": re.compile(r"劣势|不足|短板|弱势|Weakness|[（(]W[)）]", re.I),
-             "机会": re.compile(r"机会|机遇|Opportunit|[（(]O[)）]", re.I), "威胁": re.compile(r"威胁|挑战|Threat|[（(]T[)）]", re.I)}
+QUADRANTS = {"优势": re.compile(r"优势|长处|Strength|[（(]S[)）]", re.I),
+             "劣势": re.compile(r"劣势|不足|短板|弱势|Weakness|[（(]W[)）]", re.I),
+             "机会": re.compile(r"机会|机遇|Opportunit|[（(]O[)）]", re.I),
+             "威胁": re.compile(r"威胁|挑战|Threat|[（(]T[)）]", re.I)}
 
 
 @check("swot_quadrants")

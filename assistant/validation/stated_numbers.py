@@ -153,7 +153,7 @@ class Split:
 def splits(doc: PlanDoc, keys: list[str]) -> list[Split]:
     unit = doc.facts.unit
     out: list[Split] = []
-    for key, sec in doc.present(keys):
+    for _key, sec in doc.present(keys):
         for table in sec.tables:
             lab = label_column(table)
             if lab is None or not SPLIT_HEADER.search(table.headers[lab]):
@@ -231,7 +231,7 @@ def funnel(doc: PlanDoc, keys: list[str]) -> Funnel:
 @memo
 def stage_counts(doc: PlanDoc, keys: list[str]) -> tuple[list[tuple[str, int]], str]:
     """Ordered (stage, count) from a funnel table, else from '需成交80单、商机267个、线索1526条' text."""
-    for key, sec in doc.present(keys):
+    for _key, sec in doc.present(keys):
         for table in sec.tables:
             lab = label_column(table)
             if lab is None:
@@ -243,7 +243,7 @@ def stage_counts(doc: PlanDoc, keys: list[str]) -> tuple[list[tuple[str, int]], 
                         and not re.search(r"率|%|占比", h)), None)
             if cnt is None:
                 continue
-            rows = [(c.strip(), n) for c, r in zip(labels, table.rows)
+            rows = [(c.strip(), n) for c, r in zip(labels, table.rows, strict=False)
                     if cnt < len(r) and (n := cell_count(r[cnt])) is not None]
             if len(rows) >= 2:
                 return rows, "；".join(f"{a}{b}" for a, b in rows)

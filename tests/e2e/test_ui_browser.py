@@ -21,6 +21,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.server,
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason="需要 Debian 的 chromium 包（/usr/bin/chromium）：apt-get install -y chromium"),

@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from assistant.files import atomic_write
 from assistant.drafting.offline import draft_offline
+from assistant.files import atomic_write
 from assistant.request import load_request
 from assistant.schema import Competitor, Persona, SalesPlan
 

@@ -22,6 +22,7 @@ from assistant.drafting.prompts import section_schema
 from assistant.retrieval import Chunk
 from assistant.schema import SECTIONS
 
+
 class ScriptedChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     responder: Any  # (messages, kwargs) -> AIMessage | Exception
