@@ -17,16 +17,14 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from ..config import Settings
-from ..quantities import parse_amount
 from ..request import PlanRequest
 from ..retrieval.text import to_simplified
 from ..schema import (
@@ -40,8 +38,23 @@ from ..schema import (
     SectionBase,
     SectionRun,
 )
-from ..text_checks import has_placeholder
 from . import offline
+from .answers import (
+    CJK,
+    INLINE_CITE,
+    LATIN,
+    amount_mentions,
+    amounts_in,
+    cited_ids,
+    compact_json,
+    dates_in,
+    known,
+    map_strings,
+    not_content,
+    sections_digest,
+    shares_as_fractions,
+    strings_in,
+)
 from .figures import apply_figures, phrases
 from .llm import AnswerError, StructuredLLM, Usage
 from .prompts import (
@@ -58,12 +71,7 @@ from .prompts import (
 SUMMARY = "executive_summary"
 BREAKER_FAILURES = 2  # consecutive "endpoint unavailable" sections before the rest go straight to the fallback
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-_LATIN = re.compile(r"[A-Za-z]")
-_CITE = re.compile(r"\[?\b[Ss](\d{1,2})\b\]?")
-_INLINE_CITE = re.compile(r"\s*[\[［(（]\s*[Ss]\d{1,2}(?:\s*[,，、]\s*[Ss]?\d{1,2})*\s*[\]］)）]")
-_AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(亿元|万元|亿|万|元)")
-_DATE = re.compile(r"(20\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2})日?)?")
+
 
 
 class _Chain:
@@ -78,7 +86,7 @@ class _Chain:
         self.llm = StructuredLLM(settings, model=llm, use_cache=use_cache)
         self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
                                           unit=figures.unit, section_map=self.prompts.section_map())
-        self.allowed_amounts = _amounts(self.system, figures.unit)
+        self.allowed_amounts = amounts_in(self.system, figures.unit)
         self.slots = phrases(request, figures)
         for key in self.prompts.sections:  # an unknown $slot in any template fails before the first model call
             self.prompts.section_text(key, self.slots)
@@ -149,7 +157,7 @@ class _Chain:
             build=lambda data: self.build(key, data, chunks),
             reask=lambda problems: self.prompts.render("reask", title=SECTIONS[key].title,
                                                        errors="\n".join(f"- {x}" for x in problems)),
-            format_instructions=self.prompts.render("json_format", schema=_compact_json(schema)),
+            format_instructions=self.prompts.render("json_format", schema=compact_json(schema)),
             max_tokens=self.prompts.sections[key].max_tokens or int(self.prompts.param("max_tokens", 700)),
             use_cache=self.use_cache,
             on_event=lambda status, detail: self.emit(key, "retried", detail) if status == "retried" else None)
@@ -183,10 +191,10 @@ class _Chain:
     # -- the model's JSON -> a checked section
     def build(self, key: str, data: dict[str, Any], chunks: list[Any]) -> tuple[SectionBase, int]:
         spec, model = self.prompts.sections[key], SECTIONS[key].model
-        data = _map_strings(data, self.to_simplified)
-        ids, dropped = _citations(data, chunks)
-        data = _map_strings(data, lambda s: _INLINE_CITE.sub("", s).strip())
-        data = _shares_as_fractions(data)
+        data = map_strings(data, self.to_simplified)
+        ids, dropped = cited_ids(data, chunks)
+        data = map_strings(data, lambda s: INLINE_CITE.sub("", s).strip())
+        data = shares_as_fractions(data)
         answer = data  # what the model wrote; engine-owned fields come from the offline skeleton
         omitted = [p for p in [*self.prompts.param("omit", []), *spec.omit] if "." not in p]
         if omitted:
@@ -211,19 +219,19 @@ class _Chain:
                 problems.append(f"「{title(f)}」（{f}）不能为空")
             elif isinstance(value, list) and len(value) < spec.min_items.get(f, 1):
                 problems.append(f"「{title(f)}」（{f}）至少要写{spec.min_items[f]}条，现在只有{len(value)}条")
-        strings = [(path, s) for path, s in _strings(data) if path[0] != "citations"]
-        cjk = sum(len(_CJK.findall(s)) for _, s in strings)
-        latin = sum(len(_LATIN.findall(s)) for _, s in strings)
+        strings = [(path, s) for path, s in strings_in(data) if path[0] != "citations"]
+        cjk = sum(len(CJK.findall(s)) for _, s in strings)
+        latin = sum(len(LATIN.findall(s)) for _, s in strings)
         if latin and cjk / (cjk + latin) < float(self.prompts.param("min_chinese_share", 0.6)):
             problems.append("内容主要是英文，请全部改用简体中文")
         else:
-            bad = [s for _, s in strings if _placeholder(s)]
+            bad = [s for _, s in strings if not_content(s)]
             if bad:
                 problems.append("这些内容不是完整的中文或是占位符，请改成具体的中文句子："
                                 + "、".join(f"“{b[:20]}”" for b in dict.fromkeys(bad)) if len(bad) < 5 else
                                 f"有{len(bad)}处内容是占位符、表格片段或不完整的中文，请每条都写成具体的中文句子")
         short = [s for f, v in data.items() if f not in COMMON_FIELDS and isinstance(v, list)
-                 for s in v if isinstance(s, str) and len(_CJK.findall(s)) < 4]
+                 for s in v if isinstance(s, str) and len(CJK.findall(s)) < 4]
         if short:
             problems.append("这些条目太短，请每条写成一句完整的话（至少4个汉字）：" + "、".join(f"“{x[:20]}”" for x in short[:4]))
         seen: dict[str, int] = {}  # prose only: table cells such as owners and deadlines repeat legitimately
@@ -235,10 +243,10 @@ class _Chain:
         if repeated:
             problems.append("这些内容重复出现，请每条写不同的内容：" + "、".join(f"“{x[:20]}”" for x in repeated[:3]))
         start, end = self.figures.period_start, self.figures.period_end
-        for path, value in _dates(section):
+        for path, value in dates_in(section):
             if not start <= value <= end:
                 problems.append(f"{path}的日期{value:%Y-%m-%d}不在计划周期（{start:%Y-%m-%d}至{end:%Y-%m-%d}）内")
-        foreign = [m for m in _amount_mentions(strings, self.figures.unit) if not _known(m[1], self.allowed_amounts)]
+        foreign = [m for m in amount_mentions(strings, self.figures.unit) if not known(m[1], self.allowed_amounts)]
         if foreign:
             problems.append("这些金额不在测算数据中，请只照抄测算数据里的金额：" + "、".join(t for t, _ in foreign[:4]))
         rows = getattr(section, "channels", None)
@@ -247,134 +255,6 @@ class _Chain:
             if abs(total - 1) > 0.01:
                 problems.append(f"各渠道目标占比（target_share）合计应为1，现在是{total:g}")
         return problems
-
-
-# ---------------------------------------------------------------- helpers on the model's JSON
-
-
-_PLACEHOLDER = re.compile(r"\.{3}|…|\||^[xX]{2,}$|XXX|待填|此处")
-
-
-def _placeholder(s: str) -> bool:
-    """Not real Chinese content: a placeholder the validator would fail (某某, 待定, TODO, …), Latin-only, a stray
-    letter next to a few characters ("机会 O"), an ellipsis, a copied table row, or an "XXX" placeholder."""
-    cjk, latin = len(_CJK.findall(s)), len(_LATIN.findall(s))
-    return has_placeholder(s) or bool(_PLACEHOLDER.search(s)) or (0 < latin <= 2 and cjk <= 2) or latin > 2 * cjk
-
-
-def _strings(node: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _strings(v, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _strings(v, (*path, i))
-
-
-def _map_strings(node: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(node, str):
-        return fn(node)
-    if isinstance(node, dict):
-        return {k: _map_strings(v, fn) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_map_strings(v, fn) for v in node]
-    return node
-
-
-def _citations(data: dict[str, Any], chunks: list[Any]) -> tuple[list[str], int]:
-    """Chunk ids the section cites (S-numbers in `citations` and inline); unknown ones are dropped and counted."""
-    by_id = {c.id: c for c in chunks}
-    marks = [str(x) for x in data.get("citations") or [] if isinstance(x, (str, int))]
-    marks += [m.group(0) for p, s in _strings(data) if p[0] != "citations" for m in _INLINE_CITE.finditer(s)]
-    ids, dropped = [], 0
-    for mark in marks:
-        mark = mark.strip()
-        found = [mark] if mark in by_id else [
-            chunks[int(n) - 1].id if 1 <= int(n) <= len(chunks) else None
-            for n in (re.findall(r"\d{1,2}", mark) if _CITE.search(mark) or mark.isdigit() else [None])
-            if n is not None] or [None]
-        for cid in found:
-            if cid is None:
-                dropped += 1
-            elif cid not in ids:
-                ids.append(cid)
-    return ids, dropped
-
-
-def _shares_as_fractions(data: dict[str, Any]) -> dict[str, Any]:
-    """Channel shares written as percentages (50, 30, 20) become fractions; anything else is left to the check."""
-    rows = data.get("channels")
-    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
-        shares = [r.get("target_share") for r in rows]
-        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in shares) \
-                and abs(sum(shares) - 100) <= 1:
-            data = {**data, "channels": [{**r, "target_share": round(r["target_share"] / 100, 4)} for r in rows]}
-    return data
-
-
-def _dates(section: SectionBase) -> Iterable[tuple[str, date]]:
-    """Dates a section commits to: typed deadlines, and YYYY-MM(-DD) written into deadline-like text fields."""
-    for field_name, value in section:
-        rows = value if isinstance(value, list) else [value]
-        for i, row in enumerate(rows):
-            if not hasattr(row, "model_fields"):
-                continue
-            for name in ("deadline", "by_month"):
-                v = getattr(row, name, None)
-                label = f"「{SECTIONS_FIELD_TITLE.get(field_name, field_name)}」第{i + 1}项"
-                if isinstance(v, date):
-                    yield label, v
-                elif isinstance(v, str) and (m := _DATE.search(v)):
-                    try:
-                        yield label, date(int(m.group(1)), int(m.group(2)), int(m.group(3) or 1))
-                    except ValueError:
-                        continue
-
-
-SECTIONS_FIELD_TITLE = {name: f.title or name for spec in SECTIONS.values()
-                        for name, f in spec.model.model_fields.items()}
-
-
-def _amounts(text: str, unit: str) -> set[float]:
-    return {v for _, v in _amount_mentions([((), text)], unit)}
-
-
-def _amount_mentions(strings: list[tuple[tuple, str]], unit: str) -> list[tuple[str, float]]:
-    found = []
-    for _, s in strings:
-        for m in _AMOUNT.finditer(s):
-            try:
-                found.append((m.group(0), round(parse_amount(m.group(1).replace(",", "") + m.group(2), unit), 2)))
-            except ValueError:
-                continue
-    return found
-
-
-def _known(value: float, allowed: set[float]) -> bool:
-    return any(abs(value - a) <= max(0.01, abs(a) * 0.005) for a in allowed)
-
-
-def _compact_json(schema: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
-
-
-def _digest(plan_sections: dict[str, SectionBase], exclude: set[str], limit: int) -> str:
-    """A short "what the other sections say": per section its first sentence-ish text, bounded in size."""
-    lines = []
-    for key in SECTION_KEYS:
-        section = plan_sections.get(key)
-        if key in exclude or section is None:
-            continue
-        data = section.model_dump(mode="json", exclude=set(COMMON_FIELDS))
-        texts = [s for _, s in _strings(data) if _CJK.search(s)][:2]
-        if texts:
-            lines.append(f"- {SECTIONS[key].title}：" + "；".join(t[:50] for t in texts))
-    text = "\n".join(lines)
-    return text[:limit]
 
 
 # ---------------------------------------------------------------- the plan
@@ -458,7 +338,7 @@ def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings
         setattr(plan.sections, key, section)
     if SUMMARY in keys:
         current = {spec.key: sec for spec, sec in plan.sections.items()}
-        digest = _digest(current, {SUMMARY}, int(chain.prompts.param("digest_chars", 700)))
+        digest = sections_digest(current, {SUMMARY}, int(chain.prompts.param("digest_chars", 700)))
         section, runs[SUMMARY] = chain.draft(SUMMARY, digest=digest)
         plan.sections.executive_summary = section
     return _assemble(plan, chain, runs, started)
@@ -482,8 +362,8 @@ def redraft_sections(plan: SalesPlan, feedback: dict[str, list[str]], *, setting
     runs: dict[str, SectionRun] = {}
 
     def work(key: str) -> tuple:
-        previous = _digest({key: current[key]}, set(), 300) if current.get(key) else ""
-        digest = _digest(current, {key}, limit) if key == SUMMARY else ""
+        previous = sections_digest({key: current[key]}, set(), 300) if current.get(key) else ""
+        digest = sections_digest(current, {key}, limit) if key == SUMMARY else ""
         return chain.draft(key, feedback=feedback[key], previous=previous, digest=digest, repairing=True)
 
     results = _run_all(chain, [k for k in keys if k != SUMMARY], work)
