@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from datetime import date
 
@@ -31,12 +32,22 @@ def normalise_unit(unit: str) -> str:
 
 
 def cn_to_number(text: str) -> float:
-    """Chinese numerals to a number: 一千二百 -> 1200, 一亿二千万 -> 120000000, 三点五 -> 3.5."""
+    """Chinese numerals to a number: 一千二百 -> 1200, 一亿二千万 -> 120000000, 三点五 -> 3.5, 三点五亿 -> 350000000,
+    and the spoken shorthand 一亿二 -> 120000000, 一万二 -> 12000, 三千五 -> 3500."""
     text = text.strip()
     if "点" in text:
+        scale = 1
+        while text and text[-1] in _CN_BIG:  # 三点五亿: the fraction belongs to the last big unit
+            scale *= _CN_BIG[text[-1]]
+            text = text[:-1]
         whole, frac = text.split("点", 1)
-        digits = "".join(str(_CN_DIGITS[c]) for c in frac if c in _CN_DIGITS)
-        return cn_to_number(whole or "零") + (float("0." + digits) if digits else 0.0)
+        if any(c not in _CN_DIGITS for c in frac):
+            raise ValueError(f"无法识别的中文数字「{text}」")
+        digits = "".join(str(_CN_DIGITS[c]) for c in frac)
+        return (cn_to_number(whole or "零") + (float("0." + digits) if digits else 0.0)) * scale
+    if len(text) >= 3 and text[-1] in _CN_DIGITS and text[-2] in {**_CN_BIG, "千": 1000, "仟": 1000, "百": 100, "佰": 100}:
+        unit = {**_CN_BIG, **_CN_SMALL}[text[-2]]  # 一亿二 = 一亿二千万: the last digit is one order below
+        return cn_to_number(text[:-1]) + _CN_DIGITS[text[-1]] * unit / 10
     total, section, number = 0, 0, 0
     for ch in text:
         if ch in _CN_DIGITS:
@@ -53,57 +64,78 @@ def cn_to_number(text: str) -> float:
     return float(total + section + number)
 
 
+def finite(value: float, what: str = "数值") -> float:
+    """The value itself, or ValueError when it is NaN or infinite (".inf", "NaN", "Infinity" in a request)."""
+    if not math.isfinite(value):
+        raise ValueError(f"{what}必须是有限的数字，收到「{value}」")
+    return value
+
+
 _AMOUNT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(百万|千万|亿|万|千|k|w|m|元|块)?\s*(?:元|块)?(?:人民币)?$", re.I)
+_NOT_FINITE = re.compile(r"^[+-]?(?:\.?inf(?:inity)?|nan)$", re.I)
 
 
 def parse_amount(value: object, unit: str = "万元") -> float:
-    """An amount in the request's currency unit. Bare numbers are taken as already in that unit."""
+    """An amount in the request's currency unit. Bare numbers are taken as already in that unit. The sign is kept
+    ("-200万" is -200: bounds, not the parser, decide what is allowed); NaN and infinities are refused."""
     if isinstance(value, bool):
         raise ValueError("应为金额，例如 1200 或「1200万」")
     if isinstance(value, (int, float)):
-        return float(value)
+        return finite(float(value), "金额")
     if not isinstance(value, str) or not value.strip():
         raise ValueError("应为金额，例如 1200 或「1200万」")
     text = value.strip().replace(",", "").replace("，", "").replace(" ", "").replace("人民币", "")
-    text = text.removeprefix("¥").removeprefix("￥")
+    text = text.removeprefix("¥").removeprefix("￥").replace("个亿", "亿")
+    if _NOT_FINITE.match(text):
+        raise ValueError(f"金额必须是有限的数字，收到「{value}」")
+    sign = -1.0 if text.startswith(("负", "-", "－")) and len(text) > 1 else 1.0
+    if text.startswith("负"):
+        text = text[1:]
     m = _AMOUNT_RE.match(text)
     if m:
         number, suffix = float(m.group(1)), (m.group(2) or "").lower()
     else:
-        cn = re.fullmatch(rf"([{CN_NUMBER_CHARS}]+)(?:元|块)?", text)
+        cn = re.fullmatch(rf"([{CN_NUMBER_CHARS}]+)(?:元|块)?", text.lstrip("-－"))
         if not cn:
             raise ValueError(f"无法识别的金额「{value}」，请写成如 1200万、1.2亿、1,200万元")
         body = cn.group(1)
-        number = cn_to_number(body)
+        number = sign * cn_to_number(body)
         # "一千二百万" carries its own 万/亿 and so is in 元; a bare "一千二百" is in the request's unit
         suffix = "元" if any(c in body for c in "万亿") or text.endswith(("元", "块")) else ""
+    if m and sign < 0 and number > 0:
+        number = -number
     scale = _SUFFIX_YUAN[suffix]
     if scale == 0.0:
-        return number
-    return number * scale / UNIT_YUAN[normalise_unit(unit)]
+        return finite(number, "金额")
+    return finite(number * scale / UNIT_YUAN[normalise_unit(unit)], "金额")
 
 
 def parse_rate(value: object) -> float:
-    """A rate as a fraction: "65%" -> 0.65, 0.65 -> 0.65, 65 -> 0.65 (numbers above 1 are percentages)."""
+    """A rate as a fraction: "65%" -> 0.65, 0.65 -> 0.65, 65 -> 0.65 (numbers above 1 are percentages), "三成" -> 0.3,
+    "两成半" -> 0.25. The sign is kept; NaN and infinities are refused."""
     if isinstance(value, bool):
         raise ValueError("应为比例，例如 25% 或 0.25")
     if isinstance(value, str):
-        text = value.strip().replace("％", "%")
+        text = value.strip().replace("％", "%").replace(" ", "")
+        if _NOT_FINITE.match(text.rstrip("%")):
+            raise ValueError(f"比例必须是有限的数字，收到「{value}」")
         try:
             if text.endswith("%"):
-                return float(text[:-1]) / 100
+                return finite(float(text[:-1]) / 100, "比例")
             if text.startswith("百分之"):
                 rest = text[3:]
                 return (float(rest) if re.fullmatch(r"\d+(\.\d+)?", rest) else cn_to_number(rest)) / 100
-            if text.endswith("成") and len(text) >= 2:
-                head = text[:-1]
-                return (float(head) if re.fullmatch(r"\d+(\.\d+)?", head) else cn_to_number(head)) / 10
+            half = 0.05 if text.endswith("成半") else 0.0
+            if text.endswith(("成", "成半")) and len(text) >= 2:
+                head = text[:text.rindex("成")]
+                tenths = float(head) if re.fullmatch(r"\d+(\.\d+)?", head) else cn_to_number(head)
+                return round(tenths / 10 + half, 10)
             value = float(text)
         except ValueError:
             raise ValueError(f"无法识别的比例「{value}」，请写成如 25% 或 0.25") from None
     if not isinstance(value, (int, float)):
         raise ValueError("应为比例，例如 25% 或 0.25")
-    v = float(value)
+    v = finite(float(value), "比例")
     return v / 100 if v > 1 else v
 
 
@@ -122,6 +154,34 @@ def format_amount(value: float, unit: str) -> str:
 def format_rate(value: float) -> str:
     """A fraction as a percentage with at most one decimal: 0.255 -> 25.5%."""
     return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+# ---------------------------------------------------------------- durations
+
+DURATION_DAYS: dict[str, int] = {"天": 1, "日": 1, "周": 7, "星期": 7, "月": 30, "季度": 90, "季": 90, "年": 365}
+_DURATION_RE = re.compile(rf"^(?P<n>\d+(?:\.\d+)?|[{CN_NUMBER_CHARS}]{{1,4}}?|半)(?P<half>个半)?个?"
+                          r"(?P<unit>天|日|周|星期|月|季度|季|年)(?P<tail>半)?$")
+
+
+def parse_duration(text: str) -> int:
+    """A duration as days: "两个月" -> 60, "90天" -> 90, "一个季度" -> 90, "半年" -> 180, "一个半月" -> 45,
+    "三四个月" -> 105 (the midpoint of two neighbouring numbers). ValueError when it is not a duration."""
+    t = str(text).strip().replace(" ", "").removesuffix("左右").removesuffix("之内").removesuffix("内")
+    pair = re.match(r"^([一二两三四五六七八])([二三四五六七八九])(个?(?:天|周|月|季度|年))$", t)
+    if pair and _CN_DIGITS[pair.group(2)] - _CN_DIGITS[pair.group(1)] == 1:
+        low, high = (parse_duration(pair.group(i) + pair.group(3)) for i in (1, 2))
+        return round((low + high) / 2)
+    m = _DURATION_RE.match(t)
+    if not m:
+        raise ValueError(f"无法识别的时长「{text}」，请写成如 45天、两个月、一个季度、半年")
+    n = m.group("n")
+    number = 0.5 if n == "半" else float(n) if re.fullmatch(r"[\d.]+", n) else cn_to_number(n)
+    if m.group("half") or m.group("tail"):
+        number += 0.5
+    finite(number, "时长")
+    if m.group("unit") == "年":  # whole years of 365 days, a half year of 6 months
+        return int(number) * 365 + round((number - int(number)) * 12) * 30
+    return round(number * DURATION_DAYS[m.group("unit")])
 
 
 # ---------------------------------------------------------------- periods
@@ -164,6 +224,7 @@ def parse_period(text: str, today: date | None = None) -> tuple[date, date, str]
     raw = text
     t = _relative_years(str(text).strip(), today).replace(" ", "").replace("（", "(").replace("）", ")")
     t = t.replace("～", "~").replace("—", "-").replace("–", "-").replace("到", "至")
+    t = re.sub(r"(\d{4})年?[Hh]([12])$", lambda m: f"{m.group(1)}年{'上下'[int(m.group(2)) - 1]}半年", t)
     m = re.fullmatch(r"(\d{4})年?(?:全年|年度|整年)?", t)
     if m:
         y = int(m.group(1))
@@ -200,7 +261,7 @@ def parse_period(text: str, today: date | None = None) -> tuple[date, date, str]
         y, mo = single
         return date(y, mo, 1), _month_end(y, mo), f"{y}年{mo}月"
     raise ValueError(
-        f"无法识别的计划周期「{raw}」，可写成：2027年、2027年Q2、2027年第三季度、2027年上半年、"
+        f"无法识别的计划周期「{raw}」，可写成：2027年、2027年Q2、2027年第三季度、2027年上半年、2027年H2、"
         "2027年3月-2027年8月、2027年1月1日至2027年12月31日"
     )
 

@@ -6,6 +6,7 @@ Errors name the field in Chinese; `RequestError` carries them all so a user fixe
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .quantities import normalise_unit, parse_amount, parse_period, parse_rate
+from .quantities import UNIT_YUAN, format_amount, format_rate, normalise_unit, parse_amount, parse_period, parse_rate
 
 FIELD_LABELS: dict[str, str] = {
     "company": "公司名称", "industry": "行业", "product": "产品/服务", "region": "区域", "period": "计划周期",
@@ -33,9 +34,82 @@ FIELD_LABELS: dict[str, str] = {
     "channels": "渠道", "competitors": "竞争对手", "seasonality": "季节性", "notes": "备注",
     "start": "开始日期", "end": "结束日期", "name": "名称", "rate": "比例", "role": "岗位", "count": "人数",
     "ramp_months": "新人爬坡月数", "new_hires": "新招人数", "hire_month": "入职月份", "item": "预算科目",
-    "share": "占比",
+    "share": "占比", "quota_bearing": "背指标", "productivity": "人均产能", "volume_target": "销量/签约数目标",
+    "new_customer_kind": "新客户类型", "stand_ins": "暂用信息", "value": "数值", "unit": "单位", "per": "每",
 }
-REQUIRED_FIELDS = ("company", "region", "period", "revenue_target")
+# Only the target is indispensable: a missing company, region or period gets a neutral stand-in, said at the top of
+# the plan and asked first among its open questions.
+REQUIRED_FIELDS = ("revenue_target",)
+STAND_IN_FIELDS = ("company", "region", "period")
+
+
+def stand_in(field: str, today: date | None = None) -> str:
+    """The neutral stand-in for a missing company / region / period (the next full calendar year)."""
+    today = today or date.today()
+    return {"company": "本公司", "region": "目标区域", "period": f"{today.year + 1}年"}[field]
+
+
+STAND_IN_NOTES = {"company": "公司名称未提供，方案中暂称「本公司」",
+                  "region": "区域未提供，方案中暂称「目标区域」",
+                  "period": "计划周期未提供，暂按下一个完整年度起草"}
+
+# ---------------------------------------------------------------- one set of bounds for every entry point
+# (request file, --text, chat, UI form): values outside them are refused with the field's name, never clipped.
+AMOUNT_FIELDS = ("revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total")
+RATE_BOUNDS: dict[str, float] = {"win_rate": 0.001, "repurchase_rate": 0.0, "rate": 0.0, "share": 0.0}
+COUNT_BOUNDS: dict[str, tuple[int, int]] = {"sales_cycle_days": (1, 1500), "new_customers": (0, 10_000_000),
+                                            "count": (0, 10_000), "new_hires": (0, 10_000)}
+MAX_YUAN = 1e13  # 10万亿元: larger than any company's sales; 38-digit targets are typing accidents
+MIN_TARGET_YUAN = 100.0  # a revenue target under 100元 is a unit mistake (and leaves nothing to divide)
+
+
+def _shown(field: str, value: float, unit: str) -> str:
+    if field in AMOUNT_FIELDS:
+        short = unit.removesuffix("元") or "元"
+        return format_amount(value, short) if 0.01 <= abs(value) < 1e9 else f"{value:g}{short}"
+    if field in RATE_BOUNDS:
+        return format_rate(value)
+    return f"{value:g}"
+
+
+def check_field(field: str, value: Any, unit: str = "万元") -> Any:
+    """The value when it is inside the field's bounds, else ValueError with a Chinese reason (without the field's
+    name: callers put it in front). Amounts are in `unit`, rates are fractions."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if not math.isfinite(value):
+        raise ValueError(f"必须是有限的数字，收到「{value}」")
+    if field in AMOUNT_FIELDS:
+        yuan = value * UNIT_YUAN[normalise_unit(unit)]
+        if field in ("revenue_target", "avg_deal_size") and value <= 0:
+            raise ValueError(f"必须大于0，收到 {_shown(field, value, unit)}")
+        if value < 0:
+            raise ValueError(f"不能为负数，收到 {_shown(field, value, unit)}")
+        if field == "revenue_target" and yuan < MIN_TARGET_YUAN:
+            raise ValueError(f"不足100元（收到 {_shown(field, value, unit)}），请检查金额单位")
+        if yuan > MAX_YUAN:
+            raise ValueError(f"超过10万亿元（收到 {_shown(field, value, unit)}），请检查金额单位")
+    elif field in RATE_BOUNDS:
+        low = RATE_BOUNDS[field]
+        if not (low < value <= 1 if low == 0 else low <= value <= 1):
+            shown = format_rate(value) if abs(value) >= 0.001 else f"{value * 100:g}%"
+            if low == 0:
+                raise ValueError(f"必须大于0且不超过100%，收到 {shown}")
+            raise ValueError(f"必须在{format_rate(low)}到100%之间，收到 {shown}")
+    elif field in COUNT_BOUNDS:
+        low, high = COUNT_BOUNDS[field]
+        if not low <= value <= high:
+            raise ValueError(f"必须在{low}到{high:,}之间，收到 {value:g}")
+    return value
+
+
+def bound_problem(field: str, value: Any, unit: str = "万元") -> str | None:
+    """check_field as a message naming the field, or None when the value is fine."""
+    try:
+        check_field(field, value, unit)
+    except ValueError as exc:
+        return f"{FIELD_LABELS.get(field, field)}{exc}"
+    return None
 
 
 class RequestError(ValueError):
@@ -78,13 +152,12 @@ class Period(BaseModel):
 
 
 def _in_unit_interval(v: float) -> float:
-    if not 0 < v <= 1:
-        raise ValueError(f"必须在0到100%之间（不含0），收到 {v:.0%}")
-    return v
+    return check_field("rate", v)
 
 
 # a rate as people write it ("65%", "0.65", 65, "三成"), stored as a fraction in (0, 1]
 Rate = Annotated[float, BeforeValidator(parse_rate), AfterValidator(_in_unit_interval)]
+WinRate = Annotated[float, BeforeValidator(parse_rate), AfterValidator(lambda v: check_field("win_rate", v))]
 
 
 class StageRate(BaseModel):
@@ -93,15 +166,64 @@ class StageRate(BaseModel):
     rate: Rate
 
 
+def _finite_number(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"必须是有限的数字，收到「{v}」")
+    if isinstance(v, str) and v.strip().lower().lstrip("+-.") in ("inf", "infinity", "nan"):
+        raise ValueError(f"必须是有限的数字，收到「{v}」")
+    return v
+
+
+Count = Annotated[int, BeforeValidator(_finite_number)]
+
+
 class TeamRole(BaseModel):
+    """One role of the team. `quota_bearing`: whether its people carry a sales quota (售前 and 客户成功 do not)."""
+
     model_config = ConfigDict(extra="forbid")
     role: str = Field(default="销售代表", min_length=1)
-    count: int = Field(ge=0, le=10_000)
-    new_hires: int = Field(default=0, ge=0, le=10_000)
+    count: Count = Field(ge=0, le=10_000)
+    new_hires: Count = Field(default=0, ge=0, le=10_000)
     ramp_months: int = Field(default=3, ge=0, le=24)
     hire_month: int | None = Field(default=None, ge=1, le=12)
     quota_bearing: bool = True
     names: list[str] = Field(default_factory=list)
+
+
+PRODUCTIVITY_PERIODS = {"周": 12 / 52, "月": 1.0, "季度": 3.0, "年": 12.0}
+
+
+class Productivity(BaseModel):
+    """What one rep closes per period, in the user's unit: "每人每月能签4家" -> {value: 4, unit: 家, per: 月}."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float = Field(gt=0, le=10_000)
+    unit: str = Field(default="单", min_length=1, max_length=10)
+    per: str = "月"
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _finite(cls, v: Any) -> Any:
+        return _finite_number(v)
+
+    @field_validator("per")
+    @classmethod
+    def _period(cls, v: str) -> str:
+        if v not in PRODUCTIVITY_PERIODS:
+            raise ValueError(f"应为 周、月、季度 或 年，收到「{v}」")
+        return v
+
+    @property
+    def per_month(self) -> float:
+        return self.value / PRODUCTIVITY_PERIODS[self.per]
+
+
+class VolumeTarget(BaseModel):
+    """A target in units rather than money: "明年卖1500台" -> {count: 1500, unit: 台}."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: Count = Field(gt=0, le=1_000_000_000)
+    unit: str = Field(default="单", min_length=1, max_length=10)
 
 
 class BudgetShare(BaseModel):
@@ -130,16 +252,20 @@ class PlanRequest(BaseModel):
     product: str | None = None
     region: str = Field(min_length=1, max_length=200)
     period: Period
+    stand_ins: list[str] = Field(default_factory=list)  # company / region / period filled with a neutral stand-in
     currency_unit: str = "万元"
     revenue_target: float
     baseline_revenue: float | None = None
     collection_target: float | None = None
-    new_customers: int | None = Field(default=None, ge=0)
+    new_customers: Count | None = Field(default=None, ge=0, le=10_000_000)
+    new_customer_kind: str | None = Field(default=None, max_length=20)  # 经销商, 门店, 医院 … (plain 客户 when None)
+    volume_target: VolumeTarget | None = None
+    productivity: Productivity | None = None
     repurchase_rate: Rate | None = None
     avg_deal_size: float | None = None
-    win_rate: Rate | None = None
+    win_rate: WinRate | None = None
     stage_conversion: list[StageRate] = Field(default_factory=list)
-    sales_cycle_days: int | None = Field(default=None, gt=0, le=1500)
+    sales_cycle_days: Count | None = Field(default=None, gt=0, le=1500)
     team: list[TeamRole] = Field(default_factory=list)
     budget_total: float | None = None
     budget_split: list[BudgetShare] = Field(default_factory=list)
@@ -153,25 +279,31 @@ class PlanRequest(BaseModel):
     def _unit(cls, v: Any) -> str:
         return normalise_unit(str(v))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stand_ins(cls, data: Any) -> Any:
+        """A missing company, region or period never blocks a draft: a neutral stand-in, remembered in stand_ins."""
+        if not isinstance(data, dict):
+            return data
+        missing = [f for f in STAND_IN_FIELDS if data.get(f) is None or data.get(f) == ""]
+        if not missing:
+            return data
+        data = dict(data)
+        for f in missing:
+            data[f] = stand_in(f)
+        data["stand_ins"] = list(dict.fromkeys([*(data.get("stand_ins") or []), *missing]))
+        return data
+
     @field_validator("revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total",
                      mode="before")
     @classmethod
     def _amount(cls, v: Any, info) -> Any:
         return None if v is None or v == "" else parse_amount(v, _unit_of(info))
 
-    @field_validator("revenue_target", "avg_deal_size")
+    @field_validator("revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total")
     @classmethod
-    def _positive(cls, v: float | None) -> float | None:
-        if v is not None and v <= 0:
-            raise ValueError(f"必须大于0，收到 {v:g}")
-        return v
-
-    @field_validator("baseline_revenue", "collection_target", "budget_total")
-    @classmethod
-    def _non_negative(cls, v: float | None) -> float | None:
-        if v is not None and v < 0:
-            raise ValueError(f"不能为负数，收到 {v:g}")
-        return v
+    def _amount_bounds(cls, v: float | None, info) -> float | None:
+        return check_field(info.field_name, v, _unit_of(info))
 
     @field_validator("win_rate", "repurchase_rate", mode="before")
     @classmethod

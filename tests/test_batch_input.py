@@ -182,11 +182,11 @@ def test_unsupported_files_are_named(tmp_path):
 
 def test_company_file_problems_name_the_field(tmp_path):
     company = tmp_path / "company.yaml"
-    company.write_text("company: 甲公司\nrevenue_target: 1000\n", encoding="utf-8")
+    company.write_text("company: 甲公司\nrevenue_target: 1000\nwin_rate: 150%\n", encoding="utf-8")
     path = write_csv(tmp_path, "区域\n甲\n")
     with pytest.raises(BatchInputError) as exc:
         prepare(path, company)
-    assert exc.value.problems[0] == "公司配置文件有问题：" and "计划周期" in exc.value.problems[1]
+    assert exc.value.problems[0] == "公司配置文件有问题：" and "赢单率" in exc.value.problems[1]
 
 
 def test_no_total_anywhere_and_rows_without_targets(tmp_path):

@@ -62,8 +62,8 @@ MALFORMED = [
     ({"period": "下个财年"}, "period"),
     ({"currency_unit": "美刀"}, "currency_unit"),
     ({"revenue_target": "很多钱"}, "revenue_target"),
-    ({"company": ""}, "company"),
-    ({"region": None}, "region"),
+    ({"revenue_target": ".inf"}, "revenue_target"),
+    ({"budget_total": float("nan")}, "budget_total"),
     ({"budget_total": "-10万"}, "budget_total"),
     ({"stage_conversion": [{"name": "线索→商机", "rate": "120%"}]}, "stage_conversion"),
     ({"team": [{"role": "销售", "count": -2}]}, "team"),
@@ -74,6 +74,13 @@ MALFORMED = [
     ({"revenue_targt": "1200万"}, "revenue_targt"),
     ({"avg_deal_size": "5000万"}, "avg_deal_size"),
     ({"new_customers": 2.5}, "new_customers"),
+    ({"win_rate": "Infinity"}, "win_rate"),
+    ({"sales_cycle_days": float("inf")}, "sales_cycle_days"),
+    ({"revenue_target": 1e15}, "revenue_target"),
+    ({"revenue_target": 0.0001}, "revenue_target"),
+    ({"win_rate": "0.0001%"}, "win_rate"),
+    ({"team": [{"role": "销售", "count": float("nan")}]}, "team"),
+    ({"productivity": {"value": float("inf"), "unit": "家", "per": "月"}}, "productivity"),
 ]
 
 
@@ -86,13 +93,20 @@ def test_malformed_request_names_the_field_in_chinese(patch, field):
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message.split(field, 1)[1]), message
 
 
-def test_missing_required_fields_are_all_listed_at_once():
+def test_only_the_revenue_target_is_indispensable():
     with pytest.raises(RequestError) as exc:
         build_request({"company": "某公司"})
     text = str(exc.value)
-    for field in ("region", "period", "revenue_target"):
-        assert f"{field}" in text
-    assert "缺少必填字段" in text
+    assert "revenue_target" in text and "缺少必填字段" in text
+    assert "region" not in text and "period" not in text
+
+
+def test_a_missing_company_region_or_period_gets_a_neutral_stand_in_that_is_remembered():
+    request = build_request({"revenue_target": "1200万"})
+    assert (request.company, request.region) == ("本公司", "目标区域")
+    assert request.period.label.endswith("年全年") and request.stand_ins == ["company", "region", "period"]
+    given = build_request({"company": "星河科技", "region": "江苏", "period": "2027年", "revenue_target": 1200})
+    assert given.stand_ins == []
 
 
 @pytest.mark.parametrize(("patch", "field"), MALFORMED[:20], ids=[m[1] for m in MALFORMED[:20]])
