@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from ..drafting.drafter import Drafter
 from ..drafting.figures import apply_figures
 from ..drafting.offline import draft_section, plan_title
 from ..planning.engine import allocate, compute_figures
-from ..quantities import format_rate, parse_rate
-from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
+from ..quantities import format_amount, format_rate, parse_rate
+from ..request import PlanRequest, RequestError, build_request
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
-from ..validation.checklist import read_checklist
-from .rule_reader import extract_fields, show
+from .intents import named_sections, read_revision
 
 _RATE = r"(\d+(?:\.\d+)?\s*[%％]|百分之[\d零一二两三四五六七八九十点.]+|[一二三四五六七八九\d](?:\.\d)?成)"
 _UP, _DOWN = "提高|提升|增加|上调|调高|加到|增至", "降低|减少|下调|调低|压缩|降到|减到|降至"
@@ -44,6 +44,9 @@ class Revision:
     sections: list[str] = field(default_factory=list)  # sections the user named: redrafted with the instruction
     changes: dict[str, Any] = field(default_factory=dict)  # request fields to change
     notes: list[str] = field(default_factory=list)  # what was understood, in Chinese
+    intents: list[str] = field(default_factory=list)  # productivity, team, target, budget, seasonality, channels …
+    confirm: bool = False  # headcount, target or budget would move by more than 30%: ask before applying
+    question: str = ""
 
 
 @dataclass
@@ -58,18 +61,12 @@ class RevisionResult:
 def request_fields(request: PlanRequest) -> dict[str, Any]:
     """A request in request-file form (what the intake reader and the UI form speak)."""
     data = request.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    if request.team:  # a row's role is kept even when it is the default one
+        data["team"] = [{"role": r.role, "count": r.count, **r.model_dump(mode="json", exclude_defaults=True)}
+                        for r in request.team]
     data["period"] = request.period.label
     data["currency_unit"] = request.currency_unit
     return data
-
-
-def named_sections(text: str) -> list[str]:
-    """Sections a chat instruction names: by title, or by the words the section table (knowledge/checklist.yaml,
-    `mentions`) lists for it; case-insensitive substrings."""
-    low = text.lower()
-    table = read_checklist().sections
-    return [key for key in SECTION_KEYS
-            if SECTIONS[key].title in text or any(k.lower() in low for k in table[key].mentions)]
 
 
 def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | None:
@@ -110,39 +107,25 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
     return {"budget_split": split}, note
 
 
-def _fact_changes(text: str, request: PlanRequest) -> tuple[dict[str, Any], list[str]]:
-    before = request_fields(request)
-    result = extract_fields(text, previous=before)
-    changes: dict[str, Any] = {}
-    notes: list[str] = []
-    unit = request.currency_unit
-    for key, value in result.fields.items():
-        if before.get(key) == value:  # the intake reader ignores wording requests and merges "加上…" itself
-            continue
-        changes[key] = value
-        old = before.get(key)
-        label = FIELD_LABELS.get(key, key)
-        notes.append(f"{label}：{show(key, old, unit)} → {show(key, value, unit)}" if old not in (None, "", [])
-                     else f"{label}：设为 {show(key, value, unit)}")
-    return changes, notes
-
-
-def interpret(instruction: str, plan: SalesPlan) -> Revision:
-    """What the instruction asks for: request changes and the sections it names. Raises RevisionError."""
+def interpret(instruction: str, plan: SalesPlan, today: date | None = None) -> Revision:
+    """What the instruction asks for: intents, request changes and the sections it names. Raises RevisionError
+    when nothing in it could be understood."""
     text = (instruction or "").strip()
     if not text:
         raise RevisionError("修改要求是空的。可以这样说：「风险部分再具体一点」或「把预算里线上投放提高到50%」")
-    revision = Revision(instruction=text, sections=named_sections(text))
+    reading = read_revision(text, request_fields(plan.request), today)
+    revision = Revision(instruction=text, sections=named_sections(text), changes=reading.changes, notes=reading.notes,
+                        intents=reading.intents, confirm=reading.confirm, question=reading.question)
     budget = _budget_change(text, plan)
     if budget:
         revision.changes, note = budget
-        revision.notes.append(note)
-    else:
-        revision.changes, revision.notes = _fact_changes(text, plan.request)
-    if not revision.changes and not revision.sections:
+        revision.notes = [note]
+        revision.intents = ["budget"]
+        revision.confirm, revision.question = False, ""
+    if not revision.intents and not revision.sections:
         raise RevisionError(
             "没看出要修改方案的哪一部分。可以这样说：「风险部分再具体一点」「把预算里线上投放提高到50%」"
-            "「目标改成1500万」「竞争对手加上嘉实多」；也可以说「撤销」回到上一版。")
+            "「目标改成1500万」「我们每人每月能签4家」「7-9月合计占全年35%」；也可以说「撤销」回到上一版。")
     return revision
 
 
@@ -207,14 +190,46 @@ def apply_revision(plan: SalesPlan, revision: Revision, *, drafter: Drafter,
         if section is not None:
             apply_figures(key, section, new.request, new.figures)
     return RevisionResult(plan=new, sections=targets, changed_fields=list(revision.changes), unchanged=unchanged,
-                          message=_message(revision, targets, unchanged))
+                          message=_message(revision, plan, new, targets, unchanged))
 
 
-def _message(revision: Revision, targets: list[str], unchanged: list[str]) -> str:
+# the engine's figures a reader follows, and how they are shown
+MOVING_FIGURES: list[tuple[str, str, str]] = [
+    ("revenue_target", "销售额目标", "amount"), ("headcount", "销售人数", "people"), ("budget_total", "预算总额", "amount"),
+    ("collection_target", "回款目标", "amount"), ("avg_deal_size", "平均客单价", "amount"), ("win_rate", "赢单率", "rate"),
+    ("deals", "所需成交数", "count"), ("opportunities", "所需商机数", "count"), ("sales_cycle_days", "销售周期", "days"),
+    ("capacity_per_rep_month", "人均月产能", "amount"), ("team_capacity", "团队产能", "amount"),
+    ("capacity_gap", "产能缺口", "amount"), ("headcount_needed", "按产能所需人数", "people"),
+]
+
+
+def figure_moves(old: Figures, new: Figures) -> list[str]:
+    """Every number of the plan that moved, as 'label：before → after'."""
+    unit = new.unit.removesuffix("元") or "元"
+    fmt = {"amount": lambda v: format_amount(v, unit), "rate": format_rate, "people": lambda v: f"{v}人",
+           "count": lambda v: f"{v}", "days": lambda v: f"{v}天"}
+    moves = [f"{label}：{fmt[kind](getattr(old, name))} → {fmt[kind](getattr(new, name))}"
+             for name, label, kind in MOVING_FIGURES if getattr(old, name) != getattr(new, name)]
+    before = {m.label: m.amount for m in old.months}
+    months = [f"{m.label} {format_amount(before[m.label], unit)} → {format_amount(m.amount, unit)}"
+              for m in new.months if m.label in before and abs(before[m.label] - m.amount) >= 0.005]
+    if months:
+        moves.append("月度目标：" + "；".join(months))
+    return moves
+
+
+def _message(revision: Revision, old: SalesPlan, new: SalesPlan, targets: list[str], unchanged: list[str]) -> str:
     parts = ["\n".join(f"- {n}" for n in revision.notes)] if revision.notes else []
-    rewritten = [SECTIONS[k].title for k in targets if k not in unchanged]
+    moves = figure_moves(old.figures, new.figures)
+    rewritten = [SECTIONS[k].title for k in targets
+                 if k not in unchanged and old.sections.get(k) != new.sections.get(k)]
+    if moves:
+        parts.append("数字变化：\n" + "\n".join(f"- {m}" for m in moves))
     if rewritten:
-        parts.append(f"已更新的章节：{'、'.join(rewritten)}（其余章节保持不变）。")
+        parts.append(f"已更新的章节：{'、'.join(rewritten)}（其余章节保持不变）"
+                     + ("；方案里的数字没有变化。" if not moves else "。"))
+    elif not unchanged:
+        parts.append("方案未改动：这次的说法没有改变任何数字或章节。")
     if unchanged:
         titles = "、".join(f"「{SECTIONS[k].title}」" for k in unchanged)
         parts.append(f"离线起草器无法按文字要求改写{titles}：已把您的要求记入该节「待确认」。"

@@ -175,7 +175,12 @@ def compute_figures(req: PlanRequest) -> Figures:
     opportunities = stage_rows[-2].count
 
     # capacity and team
-    if req.baseline_revenue and req.team:
+    if req.productivity:  # what the user said one rep closes: capacity, never headcount
+        p = req.productivity
+        cap = p.per_month * deal_size
+        notes.append(Assumption(field="人均月产能", value=format_amount(cap, unit),
+                                source=f"您提供：每人每{p.per}{p.value:g}{p.unit}×平均客单价"))
+    elif req.baseline_revenue and req.team:
         existing = max(1, sum(r.count - r.new_hires for r in req.team if r.quota_bearing))
         cap = req.baseline_revenue / existing / len(months)
         notes.append(Assumption(field="人均月产能", value=format_amount(cap, unit),
