@@ -33,10 +33,26 @@ def draft_plan(
     # 1. numbers: computed once, quoted everywhere
     figures = compute_figures(request)
     # 2. every section drafted (by the model chain with offline fallback per section, or offline)
-    plan = drafter.draft(request, figures, progress=progress)
+    plan = note_stand_ins(drafter.draft(request, figures, progress=progress))
     # 3. validate, and repair failing sections until the score reaches the threshold or stops improving
     plan = validate_and_repair(plan, drafter, settings=settings, repair=repair, score=score, progress=progress)
     plan.metadata.latency_s = round(time.perf_counter() - started, 3)
+    return plan
+
+
+def note_stand_ins(plan: SalesPlan) -> SalesPlan:
+    """A company, region or period the user did not give: an assumption, and the first open questions."""
+    from .request import FIELD_LABELS, STAND_IN_NOTES
+    from .schema import Assumption
+
+    request = plan.request
+    questions, assumptions = [], []
+    for name in request.stand_ins:
+        value = request.period.label if name == "period" else getattr(request, name)
+        questions.append(f"{STAND_IN_NOTES[name]}，请补充{FIELD_LABELS[name]}")
+        assumptions.append(Assumption(field=FIELD_LABELS[name], value=str(value), source="未提供，暂用中性称呼"))
+    plan.open_questions = list(dict.fromkeys([*questions, *plan.open_questions]))
+    plan.assumptions = [*assumptions, *(a for a in plan.assumptions if a not in assumptions)]
     return plan
 
 

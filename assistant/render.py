@@ -106,6 +106,11 @@ def plan_blocks(plan: SalesPlan) -> list[Block]:
               Block("paragraph", text=f"计划周期：{fig.period_start:%Y-%m-%d} 至 {fig.period_end:%Y-%m-%d}"
                                       f"（{fig.period_label}）｜金额单位：{fig.unit}｜起草：{who}｜"
                                       f"生成时间：{meta.created_at:%Y-%m-%d %H:%M}")]
+    if plan.request.stand_ins:
+        from .request import STAND_IN_NOTES
+
+        blocks.append(Block("paragraph", text="> 说明：" + "；".join(STAND_IN_NOTES[f] for f in plan.request.stand_ins)
+                                               + "。请补充后重新生成，详见文末「待确认」。"))
     if meta.score_history:
         blocks.append(Block("paragraph", text=f"完整性评分：{meta.score_history[-1]:.0f}/100"))
     ref_numbers = {r.id: i for i, r in enumerate(plan.references, start=1)}

@@ -1,6 +1,6 @@
 """The UI's actions as plain functions: a manager talks, fills gaps, drafts, revises, undoes and reopens a draft.
 
-These drive ui.handlers directly (no browser, no server); test_app_api.py drives the same flows through Gradio.
+These drive app_handlers directly (no browser, no server); test_app_api.py drives the same flows through Gradio.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_the_first_message_fills_the_form_and_asks_at_most_two_questions(session
     assert form["currency_unit"] == "万元"
     assert "请问公司名称是什么？" in reply
     assert reply.count("？") <= 2
-    assert "先按默认生成" in reply
+    assert "必填信息已齐全" in reply and "公司名称（暂用「本公司」）" in reply, "a missing name never blocks a draft"
 
 
 def test_an_empty_message_gets_a_hint_and_changes_nothing(session):
@@ -112,14 +112,18 @@ def test_drafting_streams_section_progress_then_shows_the_plan(session):
     assert ("完整性评分" in headline) or ("评分模块不可用" in headline)
 
 
-def test_draft_with_defaults_lists_every_stand_in_as_assumption_and_open_question(session):
+def test_a_draft_without_company_or_period_uses_neutral_stand_ins_said_first(session):
     say(session, "江苏要做到1200万")
-    reply = say(session, "先按默认生成")
+    reply = say(session, "生成")
     plan = session.plan
-    assert plan is not None and "（公司名称待确认）" in plan.title
-    assert any(a.field == "公司名称" and "待确认" in a.value for a in plan.assumptions)
-    assert any(q.startswith("公司名称") for q in plan.all_open_questions())
-    assert "公司名称「（公司名称待确认）」" in reply
+    assert plan is not None and plan.title.startswith("本公司江苏")
+    assert plan.assumptions[0].field == "公司名称" and plan.assumptions[0].value == "本公司"
+    assert plan.all_open_questions()[:2] == ["公司名称未提供，方案中暂称「本公司」，请补充公司名称",
+                                             "计划周期未提供，暂按下一个完整年度起草，请补充计划周期"]
+    assert "公司名称「本公司」" in reply and "计划周期「" in reply
+    from assistant.render import to_markdown
+
+    assert to_markdown(plan).split("\n")[4].startswith("> 说明：公司名称未提供，方案中暂称「本公司」")
 
 
 def test_draft_with_defaults_never_makes_up_the_sales_target(session):

@@ -36,7 +36,7 @@ def test_a_sentence_becomes_request_fields_and_the_missing_company_is_reported(t
     assert result.fields == {"product": "工业润滑油", "region": "江苏", "period": "2027年全年",
                              "revenue_target": 1200, "budget_total": 150, "team": [{"role": "销售代表", "count": 6}],
                              "competitors": ["壳牌", "美孚"]}
-    assert result.missing == ["company"]
+    assert result.missing == [], "only the target is indispensable"
 
 
 def test_what_the_user_did_not_write_is_never_kept(tmp_path):
@@ -49,7 +49,7 @@ def test_what_the_user_did_not_write_is_never_kept(tmp_path):
     for invented in ("company", "industry", "baseline_revenue", "collection_target", "win_rate", "channels"):
         assert invented not in result.fields, invented
     assert "competitors" not in result.fields
-    assert result.fields["region"] == "江苏" and result.missing == ["company"]
+    assert result.fields["region"] == "江苏" and result.missing == []
     notes = "\n".join(result.notes)
     assert "回款目标「回款目标」不在原文中" in notes and "赢单率「30%」不在原文中" in notes
     assert "公司名称「工业润滑油」不像该字段的内容" in notes and "行业「江苏」不像该字段的内容" in notes
@@ -77,3 +77,13 @@ def test_offline_never_calls_a_model(tmp_path):
     model = spans(region="江苏")
     result = read_text(TEXT, settings(tmp_path), today=TODAY, llm=model, use_model=False)
     assert model.calls == [] and result.fields["region"] == "江苏"
+
+
+def test_a_model_reading_replaces_only_a_guess_of_the_rules_never_a_refused_value(tmp_path):
+    text = "明年江苏目标1200万，竞争对手是甲乙丙丁戊己庚辛，赢单率150%"
+    model = spans(competitors=["甲乙丙丁", "戊己庚辛"], win_rate="150%", revenue_target="1200万")
+    result = read_text(text, settings(tmp_path), today=TODAY, llm=model, use_model=True)
+    assert result.fields["competitors"] == ["甲乙丙丁", "戊己庚辛"], "the rules were unsure how to split the run"
+    assert "win_rate" not in result.fields and result.refused == ["win_rate"]
+    assert any("规则读得不确定、改用大模型读到的：竞争对手" in n for n in result.notes)
+    assert any("大模型读到的赢单率未采用" in n for n in result.notes)

@@ -103,14 +103,16 @@ def draft(
 
 def _request_from_text(text: str, settings, *, use_model: bool):
     from ..intake.model_reader import read_text
-    from ..request import FIELD_LABELS, RequestError, build_request
+    from ..intake.rule_reader import NEEDED
+    from ..request import RequestError, build_request
 
     result = read_text(text, settings, use_model=use_model)  # rules first; the model (if used) fills gaps
     for note in result.notes:
         err.print(f"[yellow]{note}[/yellow]")
+    if result.rejected:  # the same bounds as a request file: refused by field name, never silently dropped
+        raise RequestError(result.rejected, "--text")
     if result.missing:
-        names = "、".join(FIELD_LABELS.get(m, m) for m in result.missing)
-        raise RequestError([f"这段描述里还缺少：{names}。请补充后再试（我不会替您编造这些信息）。"])
+        raise RequestError([f"这段描述里还没有销售额目标。{NEEDED}我不会替您编造目标。"], "--text")
     return build_request(result.fields, "--text")
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from ..config import Settings
 from ..drafting.llm import AnswerError, StructuredLLM
 from ..quantities import cn_to_number, parse_period, parse_rate
-from ..request import FIELD_LABELS
+from ..request import FIELD_LABELS, bound_problem
 from .rule_reader import IntakeResult, amount_of, extract_fields, merge_fields, missing_fields
 
 SYSTEM = ("你是信息抽取助手。从用户的话里找出制定销售方案需要的信息，每个字段都只能照抄原文中的词语（包括数字和单位），"
@@ -179,8 +179,9 @@ def read_text(text: str, settings: Settings, *, use_model: bool = True, previous
               today: date | None = None, llm: BaseChatModel | None = None, use_cache: bool = True,
               unknown: list[str] | None = None) -> IntakeResult:
     """Rules first (deterministic, trusted for numbers); with `use_model` (the caller's drafter uses one) the model
-    fills fields the rules missed. Without a model, or when the model fails, the rule-based result alone — with a
-    note saying so."""
+    fills only fields the rules left empty or read with a guess (`uncertain`), never a certain rule reading nor a
+    value the bounds refused. Without a model, or when the model fails, the rule-based result alone — with a note
+    saying so."""
     rules = extract_fields(text, previous, today, unknown=unknown)
     if not use_model:
         return rules
@@ -189,15 +190,27 @@ def read_text(text: str, settings: Settings, *, use_model: bool = True, previous
     except Exception as exc:  # noqa: BLE001 — the rule-based reading is always there
         return rules.model_copy(update={"notes": [*rules.notes, f"大模型抽取失败（{exc}），已使用规则抽取"]})
     fields, notes = dict(rules.fields), list(rules.notes)
-    added = []
+    unit = str(fields.get("currency_unit") or "万元")
+    added, replaced = [], []
     for name, value in read.fields.items():
-        if fields.get(name) in (None, "", []):
+        label = FIELD_LABELS.get(name, name)
+        problem = bound_problem(name, value, unit) if isinstance(value, (int, float)) else None
+        if name in rules.refused or problem:
+            notes.append(f"大模型读到的{label}未采用：{problem or '这个值超出范围'}")
+        elif fields.get(name) in (None, "", []):
             fields[name] = value
-            added.append(FIELD_LABELS.get(name, name))
+            added.append(label)
+        elif fields[name] != value and name in rules.uncertain:
+            fields[name] = value
+            replaced.append(label)
         elif fields[name] != value:
-            notes.append(f"大模型读到的{FIELD_LABELS.get(name, name)}与规则抽取不同，以规则抽取为准")
+            notes.append(f"大模型读到的{label}与规则抽取不同，以规则抽取为准")
     if added:
-        notes.append("大模型补充识别了：" + "、".join(added))
+        notes.append("大模型补充识别了：" + "、".join(added) + "（请在右侧表单核对）")
+    if replaced:
+        notes.append("规则读得不确定、改用大模型读到的：" + "、".join(replaced) + "（请在右侧表单核对）")
     notes += [n for n in read.notes if n not in notes]
-    return IntakeResult(fields=fields, missing=missing_fields(fields), notes=notes,
-                        unknown=[u for u in rules.unknown if fields.get(u) in (None, "", [])])
+    return IntakeResult(fields=fields, missing=missing_fields(fields), notes=notes, rejected=rules.rejected,
+                        refused=rules.refused,
+                        unknown=[u for u in rules.unknown if fields.get(u) in (None, "", [])],
+                        uncertain=[u for u in rules.uncertain if u not in replaced])

@@ -18,10 +18,10 @@ from ..config import Settings
 from ..drafting.drafter import OfflineDrafter
 from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
 from ..intake.rule_reader import IntakeResult, extract_fields, missing_fields, next_questions, show
-from ..request import FIELD_LABELS, RequestError, build_request
+from ..request import FIELD_LABELS, STAND_IN_FIELDS, RequestError, build_request, stand_in
 from ..schema import SECTIONS, Progress, ProgressEvent, SalesPlan
 from .draft_store import DraftError
-from .session import Session, apply_form, missing_text, note_placeholders, placeholders_for
+from .session import Session, apply_form
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,6 +30,8 @@ _DEFAULT_CMD = re.compile(r"(先|就|直接)?按默认(值|设置|参数)?(生�
 _DRAFT_CMD = re.compile(r"^(请|帮我)?(开始|重新)?(生成|起草)(方案|一版|初稿)?[。!！]?$")
 _UNDO_CMD = re.compile(r"^(撤销|撤回|回退|回到上一版|undo)", re.I)
 _REPAIR_CMD = re.compile(r"^(一键|自动)?修复[。!！]?$")
+_YES = re.compile(r"^(是|是的|对|对的|确认|好|好的|可以|没错|嗯|行|改吧|就这样)[。!！]?$")
+_NO = re.compile(r"^(不|不是|不对|不用|算了|取消|不改|先不改)[。!！]?$")
 
 
 # ---------------------------------------------------------------- running work with progress
@@ -92,7 +94,13 @@ def chat(session: Session, text: Any, form: list[Any]) -> Iterator[Session]:
         return
     sync_form(session, form)
     session.heard(stripped)
-    if _UNDO_CMD.match(stripped):
+    pending, session.pending = session.pending, None
+    if pending is not None and session.plan is not None and _YES.match(stripped):
+        yield from _exclusive(session, _revise(session, session.plan, pending))
+    elif pending is not None and _NO.match(stripped):
+        session.say("好的，这次不改，方案保持原样。")
+        yield session
+    elif _UNDO_CMD.match(stripped):
         yield undo(session)
     elif _REPAIR_CMD.match(stripped):
         yield from repair(session)
@@ -141,9 +149,11 @@ def intake(session: Session, text: str) -> None:
     questions = next_questions(result.fields, k=2, unknown=result.unknown)
     if result.missing:
         parts.append("还需要确认：\n" + "\n".join(f"- {q}" for q in questions))
-        parts.append("（也可以说「先按默认生成」：缺的信息会列为假设和待确认事项。）")
     else:
-        parts.append("必填信息已齐全，点「生成方案」或发送「生成」即可起草。")
+        stand_ins = [f"{FIELD_LABELS[f]}（暂用「{stand_in(f)}」）" for f in STAND_IN_FIELDS
+                     if result.fields.get(f) in (None, "")]
+        parts.append("必填信息已齐全，点「生成方案」或发送「生成」即可起草。" + (
+            f"还没说的{'、'.join(stand_ins)}会在方案开头说明，并列为第一批待确认事项。" if stand_ins else ""))
         if questions:
             parts.append("如果方便，再补充这些会让方案更准确：\n" + "\n".join(f"- {q}" for q in questions))
     session.say("\n\n".join(parts))
@@ -178,21 +188,11 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
 
     sync_form(session, form)
     fields = dict(session.fields)
-    used: dict[str, str] = {}
-    missing = missing_fields(fields)
-    if missing and not defaults:
-        session.say(f"还缺少：{missing_text(fields)}。请在对话里告诉我，或填进右侧表单；"
-                    "也可以说「先按默认生成」，缺的信息会列为假设和待确认事项。")
-        yield session
-        return
-    if "revenue_target" in missing:
-        session.say("销售额目标是整份方案的基础（月度分解、漏斗、人员和预算都由它算出），我不能替您假设。"
+    if "revenue_target" in missing_fields(fields):
+        session.say("还缺少销售额目标。销售额目标是整份方案的基础（月度分解、漏斗、人员和预算都由它算出），我不能替您假设。"
                     "请告诉我目标金额，例如「目标1200万」；其余缺的信息可以先按默认处理。")
         yield session
         return
-    if missing:
-        used = placeholders_for(fields)
-        fields.update(used)
     try:
         request = build_request(fields, None)
     except RequestError as exc:
@@ -229,23 +229,25 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
             session.save()
             yield session
             return
-    note_placeholders(plan, used)
     session.report = score(plan)
     first = not session.draft.versions
     session.draft.add_version(plan, "初稿" if first else "重新生成",
                               session.report.score if session.report is not None else None)
-    session.say(_drafted_message(session, plan, used))
+    session.say(_drafted_message(session, plan))
     session.save()
     yield session
 
 
-def _drafted_message(session: Session, plan: SalesPlan, used: dict[str, str]) -> str:
+def _drafted_message(session: Session, plan: SalesPlan) -> str:
     fallbacks = [SECTIONS[k].title for k, r in plan.metadata.sections.items() if r.status == "fallback"]
     parts = [f"方案已生成（第 {len(session.draft.versions)} 版）：{_score_text(session.report)}；"
              f"假设 {len(plan.assumptions)} 项，待确认 {len(plan.all_open_questions())} 项。",
              "在「方案预览」查看全文，「评分」看哪些检查没通过，「导出」下载 Word/Markdown/JSON。"]
+    used = plan.request.stand_ins
     if used:
-        parts.append("以下信息您还没提供，暂用占位并列入待确认：" + "、".join(f"{FIELD_LABELS[k]}「{v}」" for k, v in used.items()))
+        values = {"company": plan.request.company, "region": plan.request.region, "period": plan.request.period.label}
+        parts.append("以下信息您还没提供，暂用中性称呼，并列为第一批待确认事项："
+                     + "、".join(f"{FIELD_LABELS[k]}「{values[k]}」" for k in used))
     if fallbacks:
         parts.append(f"注意：{'、'.join(fallbacks)} 由离线起草器兜底生成（模型输出未通过检查或超时）。")
     parts.append("想改哪里直接说，例如「风险部分再具体一点」「把预算里线上投放提高到50%」；说「撤销」可回到上一版。")
@@ -268,6 +270,12 @@ def revise(session: Session, instruction: str) -> Iterator[Session]:
         session.save()
         yield session
         return
+    if revision.confirm:  # a big move of headcount, target or budget: asked first, applied on "确认"
+        session.pending = revision
+        session.say("\n".join([*(f"- {n}" for n in revision.notes), revision.question]))
+        session.save()
+        yield session
+        return
     yield from _exclusive(session, _revise(session, plan, revision))
 
 
@@ -284,6 +292,10 @@ def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[S
     except Exception as exc:  # noqa: BLE001 - model failure: keep the current version
         log.exception("revision failed")
         session.say(f"修改没有完成（{type(exc).__name__}: {str(exc)[:200]}）。当前方案保持不变，可以稍后重试。")
+        yield session
+        return
+    if not result.sections and not result.changed_fields:  # nothing moved: no new version to undo
+        session.say(result.message)
         yield session
         return
     before = session.report.score if session.report is not None else None

@@ -11,7 +11,6 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,8 @@ from ..files import safe_filename
 from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
 from ..quantities import cn_to_number, format_number, format_rate, parse_rate
 from ..render import FORMATS, export, to_markdown
-from ..request import FIELD_LABELS, REQUIRED_FIELDS
-from ..schema import SECTION_KEYS, SECTIONS, Assumption, ProgressEvent, SalesPlan
+from ..request import FIELD_LABELS, REQUIRED_FIELDS, bound_problem
+from ..schema import SECTION_KEYS, SECTIONS, ProgressEvent, SalesPlan
 from .draft_store import Draft, DraftStore
 
 log = logging.getLogger(__name__)
@@ -89,18 +88,24 @@ def form_values(fields: dict[str, Any]) -> list[str]:
     return [form_value(k, fields) for k in FORM_KEYS]
 
 
-def _normalise(key: str, raw: str, unit: str) -> Any:
-    """A form entry as a request-file value; what cannot be read is kept as typed (the request check names it)."""
+def _normalise(key: str, raw: str, unit: str) -> tuple[Any, str | None]:
+    """A form entry as a request-file value, read by the one parser and checked by the one set of bounds (the same
+    as a request file and --text). What cannot be used is kept as typed, with a note naming the field."""
     try:
         if key in AMOUNT_FIELDS:
-            return amount_of(raw, unit)
-        if key in RATE_FIELDS:
-            return parse_rate(raw)
-    except ValueError:
-        return raw
+            value = amount_of(raw, unit)
+        elif key in RATE_FIELDS:
+            value = parse_rate(raw)
+        else:
+            value = None
+    except ValueError as exc:
+        return raw, f"{FIELD_LABELS.get(key, key)}「{raw}」：{exc}"
+    if value is not None:
+        problem = bound_problem(key, value, unit)
+        return (raw, f"{problem}，请修改") if problem else (value, None)
     if key in LIST_KEYS:
-        return [p for p in re.split(r"[、,，;；/\s]+", raw) if p]
-    return raw
+        return [p for p in re.split(r"[、,，;；/\s]+", raw) if p], None
+    return raw, None
 
 
 def apply_form(fields: dict[str, Any], values: list[Any]) -> tuple[dict[str, Any], list[str]]:
@@ -121,28 +126,32 @@ def apply_form(fields: dict[str, Any], values: list[Any]) -> tuple[dict[str, Any
             except ValueError:
                 notes.append(f"销售人数「{text}」不是整数，已忽略")
                 continue
-            new["team"] = [{"role": "销售代表", "count": count}]
+            problem = bound_problem("count", count)
+            if problem:
+                notes.append(f"销售人数{problem.removeprefix('人数')}，已忽略")
+                continue
+            new["team"] = _resized_team(fields.get("team"), count)
         elif not text:
             new.pop(key, None)
         else:
-            new[key] = _normalise(key, text, str(new.get("currency_unit") or "万元"))
+            new[key], note = _normalise(key, text, str(new.get("currency_unit") or "万元"))
+            if note:
+                notes.append(note)
     return new, notes
 
 
-def placeholders_for(fields: dict[str, Any], today: date | None = None) -> dict[str, str]:
-    """Stand-ins for missing required facts when the user asks to draft with defaults. Never a number."""
-    today = today or date.today()
-    stand_in = {"company": "（公司名称待确认）", "region": "（区域待确认）", "period": f"{today.year + 1}年"}
-    return {k: v for k, v in stand_in.items() if fields.get(k) in (None, "", [])}
-
-
-def note_placeholders(plan: SalesPlan, used: dict[str, str]) -> SalesPlan:
-    """List every stand-in as an assumption and an open question of the plan."""
-    for key, value in used.items():
-        label = FIELD_LABELS.get(key, key)
-        plan.assumptions.append(Assumption(field=label, value=value, source="未提供，按「先按默认生成」暂用"))
-        plan.open_questions.append(f"{label}（生成时未提供，暂用「{value}」，请补充后重新生成）")
-    return plan
+def _resized_team(team: Any, count: int) -> list[dict[str, Any]]:
+    """The form's 销售人数 is the quota-bearing headcount: other roles (售前, 客户成功 …) keep their rows."""
+    rows = [dict(r) for r in team or [] if isinstance(r, dict)]
+    main = next((r for r in rows if r.get("quota_bearing", True)), None)
+    if main is None:
+        return [*rows, {"role": "销售代表", "count": count}]
+    others = sum(int(r.get("count", 0)) for r in rows if r.get("quota_bearing", True) and r is not main)
+    main["count"] = max(0, count - others)
+    hires = min(int(main.pop("new_hires", 0) or 0), main["count"])
+    if hires:
+        main["new_hires"] = hires
+    return rows
 
 
 @dataclass
@@ -159,6 +168,7 @@ class Session:
     exports: dict[str, str] = field(default_factory=dict)
     exported: tuple[str, int, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pending: Any = None  # a revision waiting for the user's confirmation (a big change of headcount/target/budget)
     drafter: Drafter | None = None  # chosen once from the settings: every draft, revision and repair uses it
 
     def __post_init__(self) -> None:
