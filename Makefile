@@ -37,6 +37,7 @@ bench: install
 	-test -f evals/retrieval/bench.py && $(BIN)/python evals/retrieval/bench.py
 	-test -f evals/bench_batch.py && $(BIN)/python evals/bench_batch.py
 	-test -f evals/bench_drafting.py && $(BIN)/python evals/bench_drafting.py
+	$(BIN)/python evals/intake/bench.py | tail -1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
