@@ -168,7 +168,7 @@ def test_the_fields_build_a_valid_request():
     text = ("我们是华东润滑科技有限公司，做工业润滑油的。明年江苏要做到1200万，去年做了900万，6个销售，预算150万，"
             "客单价20万，赢单率30%，销售周期45天，竞争对手有壳牌、美孚和长城，渠道：经销商+直销")
     r = read(text)
-    assert r.missing == [] and r.notes == []
+    assert r.missing == [] and r.notes == ["行业按「工业润滑油」推断为工业品，如不对请告诉我或在表单里改"]
     request = build_request(r.fields)
     assert (request.revenue_target, request.baseline_revenue, request.headcount) == (1200, 900, 6)
     assert request.period.label == "2027年全年"

@@ -53,8 +53,12 @@ class Lexicon:
 
     def industry(self, *texts: str) -> str | None:
         """The industry label of the longest industry word found in the texts (None when there is none)."""
+        word = self.industry_word(*texts)
+        return self.industry_of_word[word] if word else None
+
+    def industry_word(self, *texts: str) -> str | None:
         found = [m.group(0) for t in texts if t for m in self.industry_re.finditer(t)]
-        return self.industry_of_word[max(found, key=len)] if found else None
+        return max(found, key=len) if found else None
 
     def role(self, word: str) -> str:
         return self.role_of_word.get(word, self.role_of_word.get(word.lower(), word))

@@ -290,7 +290,10 @@ def infer_industry(r: Reader) -> None:
     """Industry from the product, the company's name or an industry word, unless the user named it."""
     if r.industry_said or r.current("industry"):
         return
-    label = lexicon().industry(*(w for w in (r.values.get("product"), *r.industry_words) if w)) or \
-        lexicon().industry(r.values.get("company") or "")
-    if label:
-        r.put("industry", label)
+    lex = lexicon()
+    word = lex.industry_word(*(w for w in (r.values.get("product"), *r.industry_words) if w)) or \
+        lex.industry_word(r.values.get("company") or "")
+    if word:
+        r.put("industry", lex.industry_of_word[word])
+        if word != lex.industry_of_word[word]:
+            r.notes.append(f"行业按「{word}」推断为{lex.industry_of_word[word]}，如不对请告诉我或在表单里改")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -79,7 +80,9 @@ def main() -> int:
     items = [i for i in load_corpus(CORPUS_DIR) if args.only in (None, i.industry)]
     score = run_corpus(only=args.only, extract=extract)
     report(score, {i.id: i.kind for i in items}, {i.id: i.industry for i in items})
-    figures = {"precision": round(score.precision(), 4), "recall": round(score.recall(), 4)}
+    # rounded down: the floor must never be above what the reader measures
+    figures = {k: math.floor(v * 10_000) / 10_000 for k, v in (("precision", score.precision()),
+                                                             ("recall", score.recall()))}
     print(f"\n语料 {len(items)} 条；规则{'+模型' if args.model else ''}读法：精确率 {figures['precision']:.1%}，"
           f"召回率 {figures['recall']:.1%}（目标：精确率 ≥ {TARGETS['precision']:.0%}，召回率 ≥ {TARGETS['recall']:.0%}）")
     if args.raise_floor and not args.only and not args.model:
