@@ -237,7 +237,7 @@ def read_amounts(r: Reader, c: Clause, past: bool, correction: bool, period_stat
         tail = PER_DEAL_TAIL.match(c.text[m.end():])
         if tail:
             c.mask(m.end(), m.end() + tail.end())
-        if field == "per_unit" or r.is_product_line(c):
+        if field == "per_unit" or r.is_part_line(c):
             c.keep = True
             continue
         if field is None and pat.BREAKDOWN.search(c.text):

@@ -33,6 +33,7 @@ class Lexicon:
     filler: tuple[str, ...]
     typos: dict[str, str]
     english: dict[str, str]
+    customer_words: frozenset[str]
 
     # compiled alternations (longest first)
     @property
@@ -87,4 +88,5 @@ def lexicon() -> Lexicon:
         channels=frozenset(data["channels"]), channel_context=tuple(data["channel_context"]),
         role_of_word=role_of_word, not_quota_bearing=frozenset(data["not_quota_bearing"]),
         note_triggers=tuple(data["note_triggers"]), filler=tuple(data["filler"]),
-        typos=dict(data["typos"]), english={k.lower(): v for k, v in data["english"].items()})
+        typos=dict(data["typos"]), english={k.lower(): v for k, v in data["english"].items()},
+        customer_words=frozenset(data["customer_words"]))

@@ -29,7 +29,7 @@ _NAME_RE = _company_name_re()
 _LEGAL_NAME_RE = re.compile(r"(?P<name>(?P<brand>[\u4e00-\u9fa5A-Za-z0-9()]{2,20}?)"
                             r"(?:股份有限公司|有限责任公司|有限公司|集团公司|集团|公司))(?=$|[\s,，:：]|明年|今年|的|主要|做|在)")
 SHARE_RE = re.compile(r"(?<![\d.])\d++(?:\.\d+)?%|[一二三四五六七八九]成|一半")
-_INTRO_RE = re.compile(r"^(?:我们是|我们|我司是|我司|这是|本公司是|我是)")
+_INTRO_RE = re.compile(r"^(?:我们是|我们|我司是|我司|这是|本公司是|我是|名叫|名字叫|叫做|叫)")
 
 
 def _plausible_name(name: str, brand: str) -> bool:
@@ -131,7 +131,8 @@ def list_items(text: str, r: Reader, brands: bool) -> list[str]:
             r.described = r.described or bool(part)
             continue
         found = _segment(part, r) if brands else [part]
-        items += [i for i in found if not re.search(r"\d", i) or lex.brand_re.fullmatch(i)]
+        items += [i for i in found if not re.search(r"\d", i) or lex.brand_re.fullmatch(i)
+                  or re.fullmatch(r"[A-Za-z0-9.\-]*[A-Za-z][A-Za-z0-9.\-]*", i)]
     return list(dict.fromkeys(i for i in items if 1 <= len(i) <= 20))
 
 
@@ -239,7 +240,7 @@ def read_region(r: Reader, c: Clause) -> None:
 
 
 def _clean_product(text: str) -> str:
-    text = re.sub(r"^(?:的|是|主要是|主要)|(?:的|生意|业务|为主|产品)$", "", text.strip(" :"))
+    text = re.sub(r"^(?:的|是|主要是|主要)|(?:的|生意|业务|为主|产品|的项目)$", "", text.strip(" :"))
     items = [p.strip() for p in re.split(r"[、和与及/]", text) if p.strip()]
     return "、".join(dict.fromkeys(items))
 
@@ -258,13 +259,18 @@ def read_product(r: Reader, c: Clause) -> None:
         m = rx.search(s)
         if m and not re.search(r"计划|方案|目标|销售额|市场|多少|\d", m.group(1)):
             product = _clean_product(m.group(1))
+            if product and all(p in lex.customer_words for p in product.split("、")):
+                c.keep = True  # "做政府和国企的项目": who buys, kept as a note
+                c.mask_match(m)
+                return
             if product and product not in lex.industry_only and not lex.channel_re.fullmatch(product):
                 r.put("product", product)
                 c.mask_match(m)
                 return
-    m = re.fullmatch(rf"\s*(?:是|主要|专门)?(?:做|卖|生产|代理|经营)([^{MASK}]{{2,20}})", s)
-    if m and lex.industry(m.group(1)) and not lex.channel_re.fullmatch(m.group(1)):
-        r.put("product", _clean_product(m.group(1)))
+    m = re.fullmatch(r"\s*(?P<who>我们|我司|公司)?(?:是|主要|专门)?(?:做|卖|生产|代理|经营)(?![了得过到好完\d])"
+                     r"([\u4e00-\u9fa5A-Za-z0-9]{2,20})", s)
+    if m and (m.group("who") or lex.industry(m.group(2))) and not lex.channel_re.fullmatch(m.group(2)):
+        r.put("product", _clean_product(m.group(2)))
         c.mask_match(m)
         return
     m = re.search(rf"([^\s{MASK}，]{{2,12}}?)(?:为主|产品(?=走|卖|以)|业务(?=\x00|明年|今年|目标))", s)

@@ -47,7 +47,7 @@ AGAIN_RE = re.compile(rf"^\s*(?:是|改成|应该是)\s*{num()}\s*(?:个|人|名
 LEADS_RE = re.compile(rf"{num()}\s*(?:个|名|位)?\s*(?P<lead>{ROLE})带")
 CARRIES_QUOTA_RE = re.compile(rf"(?P<role>{ROLE})(?P<no>不|也)(?:背|有|扛|要完成|承担)(?:指标|业绩|任务)")
 INNER_RE = re.compile(r"其中|包括|包含|含")
-NEW_PEOPLE_RE = re.compile(rf"{num()}\s*(?:个|名|位)是?新人|新人\s*{num('m')}\s*(?:个|名|位|人)")
+NEW_PEOPLE_RE = re.compile(rf"{num()}\s*(?:个|名|位)?是?(?:新人|新招的|新来的|新员工|今年刚招的)|新人\s*{num('m')}\s*(?:个|名|位|人)")
 
 NOUNS = r"客户|经销商|代理商|分销商|渠道商|门店|加盟店|店|医院|学员|地产客户|网点|终端"
 NEW_CUSTOMER_RES = [
@@ -145,7 +145,10 @@ def read_team(r: Reader, c: Clause) -> None:
 
 def read_counts(r: Reader, c: Clause) -> None:
     for m in list(VOLUME_RE.finditer(c.text)):
-        r.put("volume_target", {"count": count_of(m.group("n")), "unit": m.group("unit").removeprefix("个")})
+        if re.search(r"每个?月|每周|每天|每个?季度", c.text[:m.start()]):
+            c.keep = True  # "每个月能签20单": what the team does per month, kept as a note
+        else:
+            r.put("volume_target", {"count": count_of(m.group("n")), "unit": m.group("unit").removeprefix("个")})
         c.mask_match(m)
     for i, rx in enumerate(NEW_CUSTOMER_RES):
         m = rx.search(c.text)

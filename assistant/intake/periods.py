@@ -54,6 +54,9 @@ def read_period(r: Reader, c: Clause, past: bool, correction: bool) -> str:
         c.mask_match(rest)
         return _set(r, today, end, f"{today.year}年{today.month}月{today.day}日至{end.year}年12月31日",
                     f"「{rest.group(0)}」按今天（{today.month}月{today.day}日）到{today.year}年底理解", correction)
+    start_said = START_RE.search(c.text)
+    if start_said:  # "明年3月开始（做到年底）": from that month to the year end, or to the month said
+        return _from_month(r, c, start_said, correction)
     m = pat.PERIOD_RE.search(c.text)
     if m:
         return _year_or_part(r, c, m, past, correction)
@@ -71,11 +74,34 @@ def read_period(r: Reader, c: Clause, past: bool, correction: bool) -> str:
     return ""
 
 
+START_RE = re.compile(r"(?P<y>今年|明年|后年|\d{4}\s*年)?\s*(?P<m>\d{1,2})\s*月份?(?:开始|起|起步)"
+                      r"(?:[^\d]{0,6}?(?:到|至)\s*(?P<e>\d{1,2})\s*月)?")
+
+
+def _from_month(r: Reader, c: Clause, m: re.Match, correction: bool) -> str:
+    today = r.today
+    said_year = m.group("y")
+    year = int(parse_period(said_year.replace(" ", ""), today)[0].year) if said_year else today.year
+    month = int(m.group("m"))
+    if not said_year and date(year, month, 1) < today.replace(day=1):
+        year += 1
+    end_month = int(m.group("e")) if m.group("e") else 12
+    c.mask_match(m)
+    try:
+        start, end, label = parse_period(f"{year}年{month}月至{year}年{end_month}月", today)
+    except ValueError:
+        return ""
+    note = None if m.group("e") else f"「{m.group(0)}」按到{year}年底理解，如不对请说明结束月份"
+    return _set(r, start, end, label, note, correction)
+
+
 def _year_or_part(r: Reader, c: Clause, m: re.Match, past: bool, correction: bool) -> str:
     c.mask_match(m)
     today = r.today
     note = None
     if m.group("bare"):
+        if past:
+            return ""  # "上半年做了600万": a part of the year gone by, history
         if r.current("period") and not correction:
             return "inner"
         text, note = _upcoming(pat.quarter_months(m.group("bare")), today)

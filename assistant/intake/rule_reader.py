@@ -194,9 +194,13 @@ class Reader:
 
         return min(known, key=lambda fv: abs(math.log(new / fv[1])))[0]
 
-    def is_product_line(self, c: Clause) -> bool:
-        products = [p for p in str(self.current("product") or "").split("、") if p]
-        return len(products) >= 2 and any(c.raw.startswith(p) for p in products)
+    def is_part_line(self, c: Clause) -> bool:
+        """'清泉水目标5000万' / '江苏3000万' when several products or regions were named: one part of the whole."""
+        for name in ("product", "region"):
+            parts = [p for p in str(self.current(name) or "").split("、") if p]
+            if len(parts) >= 2 and any(c.raw.startswith(p) for p in parts):
+                return True
+        return False
 
     # -- reading
     def read(self, clauses: list[Clause], text: str) -> None:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .rule_reader import Reader
 
 SEASON_WORD_RE = re.compile(r"旺季|淡季|高峰|低谷|大促|季节性|最忙|最闲|平均分|金九银十|春节|暑期|暑假|寒假|双11|双十一|618|"
-                            r"年底|年初|年末|国庆|中秋|节假日")
+                            r"(?<!到)(?:年底|年初|年末)(?!前)|国庆|中秋|节假日")
 PERIOD_WORD = (r"(?:\d{1,2}\s*[-~到至]\s*\d{1,2}月|\d{1,2}月|[Qq][1-4]|第?[一二三四]季度|上半年|下半年|夏天|冬天|夏季|冬季|"
                r"春季|秋季|暑期|寒假|暑假|这两个月|这几个月)")
 PERIOD_WORD_RE = re.compile(PERIOD_WORD)
