@@ -181,6 +181,8 @@ def amount_field(r: Reader, c: Clause, m: re.Match, past: bool, correction: bool
     if s[:m.start()].rstrip(MASK + " ").endswith("不是"):
         r.negated_field = field or r.last_amount_field
         return "negated"
+    if field is None and r.carried_key:
+        return r.carried_key
     if field is None:
         if r.negated_field and s.lstrip(MASK + " ").startswith("是") or correction:
             return r.negated_field or r.last_amount_field or r.closest_amount_field(m)

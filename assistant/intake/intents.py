@@ -83,7 +83,8 @@ def read_revision(text: str, before: dict[str, Any], today: date | None = None) 
         if wording and name in TEXT_FIELDS and not numbers_read:
             continue  # "市场分析写得太空了，要有西北电价政策": a wording request, not a new region
         reading.changes[name] = value
-    intents = {INTENT_OF_FIELD.get(f, "facts") for f in [*reading.changes, *reader.mentioned]
+    spoken = [f for f in reader.mentioned if f in INTENT_OF_FIELD or f in reader.refused]  # said, changed or not
+    intents = {INTENT_OF_FIELD.get(f, "facts") for f in [*reading.changes, *spoken]
                if f not in ("notes", "industry") and not (wording and f in TEXT_FIELDS and not numbers_read)}
     if wording:
         intents.add("wording")

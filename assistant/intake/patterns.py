@@ -171,7 +171,7 @@ def quarter_months(text: str) -> str:
     return re.sub(r"^(\d{1,2})\s*(?:-|~|至|到)", r"\1月至", text) if re.match(r"^\d{1,2}\s*[-~至到]", text) else text
 
 
-CONTINUE_RE = re.compile(r"^(?:其次是|其次|还有|以及|另外还有|另外|再就是)(.+)")
+CONTINUE_RE = re.compile(r"^(?:其次是|其次|还有|以及|另外还有|另外|再就是|再加上|加上|再加|增加|新增)(.+)")
 
 AMOUNT_FIELDS = ("revenue_target", "baseline_revenue", "collection_target", "avg_deal_size", "budget_total")
 RATE_FIELDS = ("win_rate", "repurchase_rate")

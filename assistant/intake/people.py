@@ -20,10 +20,11 @@ if TYPE_CHECKING:
 ROLE = lexicon().role_alternation
 _NOT_ROLE_AFTER = r"(?![额量费目收周渠政策任顾经主总代员])"
 PER = r"(?P<per>每天|每日|每周|每个?星期|每个?月|一个月|每个?季度|一个季度|每年|一年)"
-VERB = r"(?P<verb>签下?|卖|新开发|开发|新开|开|成交|做|跑下来|拿下|铺|中|跟|谈下|搞定|出|签约|打|拜访|见|联系)"
-SUBJECT = rf"(?:每人|每个人|人均|每(?:个|名|位)(?P<r1>{ROLE})|一个(?P<r2>{ROLE})|(?P<r3>{ROLE})(?:每人|人均))"
+VERB = r"(?P<verb>签下?|卖|新开发|开发|新开|开|成交|做|跑下来|拿下|铺|中|跟|谈下|搞定|出|签约|打|拜访|见|联系|是|为)"
+SUBJECT = (rf"(?:每人|每个人|一个人|人均产能|人均|单人产能|人效|每(?:个|名|位)(?P<r1>{ROLE})|一个(?P<r2>{ROLE})|"
+           rf"(?P<r3>{ROLE})(?:每人|人均))")
 _PRODUCTIVITY = (
-    rf"[^\d{MASK}]{{0,6}}?{PER}[^\d{MASK}]{{0,6}}?{VERB}\s*{num()}\s*(?:左右)?"
+    rf"[^\d{MASK}]{{0,6}}?{PER}[^\d{MASK}]{{0,6}}?{VERB}?\s*{num()}\s*(?:左右)?"
     r"(?P<unit>家|单|台|套|件|辆|个项目|项目|个标|个新客户|个客户|个订单|个电话|次|个)?(?P<noun>新?(?:店|网点|医院|客户|项目|标))?")
 PRODUCTIVITY_RES = [re.compile(rf"(?P<subj>{SUBJECT}){_PRODUCTIVITY}"),  # the subject said, or carried from before
                     re.compile(rf"(?P<subj>)(?P<r1>)(?P<r2>)(?P<r3>){_PRODUCTIVITY}")]
@@ -77,6 +78,8 @@ def read_productivity(r: Reader, c: Clause) -> None:
     per = re.sub(r"^(?:每个?|一个?)", "", m.group("per"))
     if not subject:
         return  # "每月能签3单" with nobody named: the team's output, not one rep's
+    if not m.group("verb") and not m.group("unit"):
+        return  # "人均每月30万" is an amount, not a count of deals
     r.subject_role = subject
     c.mask_match(m)
     if per in ("天", "日") or m.group("verb") in ACTIVITY_VERBS:  # calls and visits: an activity, kept as a note
@@ -90,8 +93,17 @@ def read_productivity(r: Reader, c: Clause) -> None:
     r.put("productivity", {"value": count_of(m.group("n")), "unit": unit, "per": PER_LABEL[per]})
 
 
+REMOVE_ROLE_RE = re.compile(rf"(?:去掉|不要|砍掉|取消|裁掉)(?:所有的?|全部的?)?(?P<a>{ROLE})|"
+                            rf"(?P<b>{ROLE})(?:都|全部)?(?:去掉|不要了|砍掉|取消|裁掉)")
+
+
 def read_team(r: Reader, c: Clause) -> None:
     """Rows of the team said in this clause; the Reader merges them with the rows said before."""
+    if r.mode == "revision":
+        for m in list(REMOVE_ROLE_RE.finditer(c.text)):  # "把售前去掉"
+            team_row(r, _role(m.group("a") or m.group("b")), 0)
+            r.team_rows[-1]["_remove"] = True
+            c.mask_match(m)
     leads = {lexicon().role(m.group("lead")) for m in LEADS_RE.finditer(c.text)}
     for m in list(SIZE_RE.finditer(c.text)):
         said = m.group("role") or m.group("role0")
@@ -253,6 +265,9 @@ def finish_team(r: Reader, text: str) -> None:
             merged.append(new)
             continue
         matched += 1
+        if flags.get("_remove"):
+            merged.remove(old)
+            continue
         old["count"] = new["count"]
         for key in ("new_hires", "quota_bearing"):
             if key in new:

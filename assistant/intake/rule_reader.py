@@ -122,6 +122,8 @@ class Reader:
         self.industry_said = False
         self.team_rows: list[dict[str, Any]] = []
         self.correcting = False
+        self.dangling_key: str | None = None
+        self.carried_key: str | None = None
         self.described = False  # a competitor list mentioned unnamed ones (一些本地小公司)
 
     # -- recording
@@ -231,9 +233,12 @@ class Reader:
         past = bool(pat.PAST.search(c.text)) or self.history_this_year(c)
         correction = bool(pat.CORRECTION.search(c.text)) or self.correcting
         self.correcting = False
+        dangling, self.dangling_key = self.dangling_key, None
+        said_key = None
         for key in pat.AMOUNT_KEY_RE.finditer(c.text):
             if key.lastgroup != "verb":
-                self.last_key_field = key.lastgroup
+                self.last_key_field = said_key = key.lastgroup
+        self.carried_key = dangling
         if not wording:
             names.read_company(self, c)
             if names.read_competitors(self, c):
@@ -261,6 +266,8 @@ class Reader:
         if not wording:
             names.read_region(self, c)
         figures.read_amounts(self, c, past, correction, period_state)
+        if said_key and not self.amount_starts and not wording:
+            self.dangling_key = said_key  # "明年目标别那么高，1000万就行": the amount comes in the next clause
         if not wording:
             names.read_product(self, c)
 
