@@ -36,6 +36,7 @@ FIELD_LABELS: dict[str, str] = {
     "ramp_months": "新人爬坡月数", "new_hires": "新招人数", "hire_month": "入职月份", "item": "预算科目",
     "share": "占比", "quota_bearing": "背指标", "productivity": "人均产能", "volume_target": "销量/签约数目标",
     "new_customer_kind": "新客户类型", "stand_ins": "暂用信息", "value": "数值", "unit": "单位", "per": "每",
+    "playbook": "行业手册",
 }
 # Only the target is indispensable: a missing company, region or period gets a neutral stand-in, said at the top of
 # the plan and asked first among its open questions.
@@ -273,6 +274,7 @@ class PlanRequest(BaseModel):
     competitors: list[str] = Field(default_factory=list)
     seasonality: list[float] | str | None = None
     notes: str | None = None
+    playbook: str | None = Field(default=None, description="industry playbook id (knowledge/playbooks); empty = chosen from the request's words")
 
     @field_validator("currency_unit", mode="before")
     @classmethod
@@ -309,6 +311,22 @@ class PlanRequest(BaseModel):
     @classmethod
     def _blank_rate(cls, v: Any) -> Any:
         return None if v == "" else v
+
+    @field_validator("playbook", mode="before")
+    @classmethod
+    def _playbook(cls, v: Any) -> Any:
+        if v is None or str(v).strip() == "":
+            return None
+        from .planning.playbooks import load_playbooks
+
+        books = load_playbooks()
+        key = str(v).strip()
+        by_name = {pb.name: pid for pid, pb in books.items()}
+        if key in books:
+            return key
+        if key in by_name:
+            return by_name[key]
+        raise ValueError(f"不认识的行业手册「{key}」，可用：" + "、".join(f"{pid}（{pb.name}）" for pid, pb in books.items()))
 
     @field_validator("channels", "competitors", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ class RepQuota(BaseModel):
     name: str = Field(title="销售")
     role: str = Field(title="岗位")
     new_hire: bool = Field(title="新人")
+    planned: bool = Field(default=False, title="计划招聘", description="a hire the plan adds to close a capacity gap")
     start_month: str = Field(title="起算月份")
     ramp_months: int = Field(title="爬坡月数")
     effective_months: float = Field(title="有效产能月")
@@ -57,6 +58,67 @@ class BudgetLine(BaseModel):
     item: str = Field(title="科目")
     share: float = Field(title="占比")
     amount: float = Field(title="金额")
+
+
+class PlanWarning(BaseModel):
+    """A number far outside what the playbook considers normal: the user must confirm it."""
+
+    field: str = Field(title="项目")
+    message: str = Field(title="提示")
+
+
+class SplitLine(BaseModel):
+    """One region or product line of the target."""
+
+    name: str = Field(title="名称")
+    share: float = Field(title="占比")
+    amount: float = Field(title="目标金额")
+    basis: str = Field(title="依据")
+
+
+class ChannelSplit(BaseModel):
+    """A channel by its role: a revenue channel carries part of the target, a lead source part of the leads."""
+
+    channel: str = Field(title="渠道")
+    role: Literal["revenue", "lead_source", "both"] = Field(title="定位")
+    share: float | None = Field(default=None, title="收入占比")
+    amount: float | None = Field(default=None, title="目标金额")
+    lead_share: float | None = Field(default=None, title="线索占比")
+    leads: int | None = Field(default=None, title="所需线索")
+    actions: str = Field(default="", title="关键动作")
+    basis: str = Field(default="", title="依据")
+
+
+class HirePlan(BaseModel):
+    """Hires that close a capacity gap: when recruiting starts, when they arrive, what they add."""
+
+    role: str = Field(title="岗位")
+    count: int = Field(title="人数")
+    start_month: str = Field(title="到岗月份")
+    recruit_by: date = Field(title="启动招聘")
+    ramp_months: int = Field(title="爬坡月数")
+    capacity: float = Field(title="期内新增产能")
+
+
+class TeamLine(BaseModel):
+    """A role of the team the plan works with: as given by the user, or assumed by the engine (marked)."""
+
+    role: str
+    count: int
+    quota_bearing: bool
+    assumed: bool = False
+
+
+class PipelineNeed(BaseModel):
+    """The part of the target that closes before a newly found opportunity can: it must come from pipeline that
+    exists at the start of the period."""
+
+    months: list[str]
+    amount: float
+    share: float
+    pipeline_value: float
+    first_new_close: date
+    all_of_period: bool = False
 
 
 class Figures(BaseModel):
@@ -101,6 +163,24 @@ class Figures(BaseModel):
     expense_ratio: float
     assumptions: list[Assumption]
     open_questions: list[str]
+    # the industry playbook the defaults and the drafter's content come from (knowledge/playbooks/<id>.yaml)
+    playbook_id: str = "generic"
+    playbook_name: str = ""
+    playbook_reason: str = ""
+    playbook_confident: bool = True
+    deal_unit: str = "单"
+    deal_label: str = "成交"
+    win_rate_label: str = "商机到成交的比例"
+    seasonality_notes: list[str] = Field(default_factory=list)
+    spring_festival: date | None = None
+    warnings: list[PlanWarning] = Field(default_factory=list)
+    regions: list[SplitLine] = Field(default_factory=list)
+    products: list[SplitLine] = Field(default_factory=list)
+    channels: list[ChannelSplit] = Field(default_factory=list)
+    hiring: list[HirePlan] = Field(default_factory=list)
+    team: list[TeamLine] = Field(default_factory=list)
+    pipeline_need: PipelineNeed | None = None
+    capacity_gap_after_hiring: float = 0.0
 
 
 # ---------------------------------------------------------------- sections
@@ -169,6 +249,8 @@ class TargetBreakdown(SectionBase):
     seasonality_basis: str = Field(title="季节性依据")
     quarters: list[PeriodAmount] = Field(default_factory=list, title="季度分解")
     months: list[PeriodAmount] = Field(default_factory=list, title="月度分解")
+    regions: list[SplitLine] = Field(default_factory=list, title="区域分解")
+    products: list[SplitLine] = Field(default_factory=list, title="产品分解")
     reps: list[RepQuota] = Field(default_factory=list, title="个人指标")
     notes: list[str] = Field(default_factory=list, title="说明")
 
@@ -210,6 +292,7 @@ class ChannelRow(BaseModel):
     role: str = Field(title="定位")
     target_share: float | None = Field(default=None, title="目标占比")
     target_amount: float | None = Field(default=None, title="目标金额")
+    leads: int | None = Field(default=None, title="所需线索")
     actions: str = Field(title="关键动作")
 
 

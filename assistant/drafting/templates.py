@@ -5,7 +5,6 @@ One template syntax for every text the assistant writes: string.Template (`$name
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from string import Template
@@ -14,6 +13,7 @@ from typing import Any
 import yaml
 
 from ..config import get_settings
+from ..planning.playbooks import join_folded
 
 OFFLINE_FILE = "offline.yaml"
 
@@ -28,14 +28,11 @@ def templates() -> dict[str, Any]:
     return _load(str(get_settings().prompts_dir / OFFLINE_FILE))
 
 
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9fff\uff00-\uffef])")
-
-
 def fill(value: Any, slots: dict[str, str]) -> Any:
     """Fill every string of a template tree; an unknown `$name` is a KeyError (a template bug, not user input)."""
     if isinstance(value, str):
         # folded YAML joins lines with a space; Chinese text wants none
-        return _CJK_GAP.sub("", Template(value).substitute(slots))
+        return join_folded(Template(value).substitute(slots))
     if isinstance(value, list):
         return [fill(v, slots) for v in value]
     if isinstance(value, dict):
