@@ -274,7 +274,8 @@ class PlanRequest(BaseModel):
     competitors: list[str] = Field(default_factory=list)
     seasonality: list[float] | str | None = None
     notes: str | None = None
-    playbook: str | None = Field(default=None, description="industry playbook id (knowledge/playbooks); empty = chosen from the request's words")
+    # industry playbook id (knowledge/playbooks); empty = chosen from the request's words
+    playbook: str | None = None
 
     @field_validator("currency_unit", mode="before")
     @classmethod

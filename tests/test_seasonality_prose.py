@@ -11,7 +11,7 @@ YEAR = [(2027, m) for m in range(1, 13)]
 def weights(text, slots=YEAR, curve=DRINKS, year=2027):
     said = parse_seasonality(text, year)
     fractions = [1.0] * len(slots)
-    return said, dict(zip(slots, season_weights(slots, fractions, lambda y, m: festival_curve(curve, y, m), said)))
+    return said, dict(zip(slots, season_weights(slots, fractions, lambda y, m: festival_curve(curve, y, m), said), strict=False))
 
 
 def share(w, months, year=2027):
@@ -40,7 +40,7 @@ def test_a_stated_share_of_the_year_is_met_within_a_tenth_of_a_point(text, month
 
 def test_quarters_given_one_by_one_are_all_met():
     said, w = weights("Q1 20%、Q2 25%、Q3 25%、Q4 30%")
-    for q, s in zip(range(4), (0.20, 0.25, 0.25, 0.30)):
+    for q, s in zip(range(4), (0.20, 0.25, 0.25, 0.30), strict=False):
         assert share(w, (3 * q + 1, 3 * q + 2, 3 * q + 3)) == pytest.approx(s, abs=0.001)
 
 

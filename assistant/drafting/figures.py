@@ -13,7 +13,18 @@ import re
 from ..planning.engine import allocate
 from ..quantities import format_amount, format_rate
 from ..request import PlanRequest
-from ..schema import SECTION_KEYS, Assumption, Budget, BudgetRow, ChannelPlan, Figures, FunnelCapacity, SectionBase, TargetBreakdown, Team
+from ..schema import (
+    SECTION_KEYS,
+    Assumption,
+    Budget,
+    BudgetRow,
+    ChannelPlan,
+    Figures,
+    FunnelCapacity,
+    SectionBase,
+    TargetBreakdown,
+    Team,
+)
 
 
 def context(req: PlanRequest, fig: Figures) -> dict[str, str]:
@@ -73,7 +84,7 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
                           Assumption(field=f"赢单率（{fig.win_rate_label}）", value=format_rate(fig.win_rate),
                                      source=_src(fig, "赢单率")),
                           *[Assumption(field=f"转化率（{_bare(s.name)}→{_bare(n.name)}）", value=format_rate(s.conversion_to_next),
-                                       source=_src(fig, "阶段转化率")) for s, n in zip(fig.funnel[:-2], fig.funnel[1:])],
+                                       source=_src(fig, "阶段转化率")) for s, n in zip(fig.funnel[:-2], fig.funnel[1:], strict=False)],
                           Assumption(field="销售周期", value=f"{fig.sales_cycle_days}天", source=_src(fig, "销售周期"))]
         section.stages, section.weekly_activities = fig.funnel, fig.weekly_activities
         section.capacity = [
@@ -106,7 +117,7 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
                 row.target_share, row.leads = split[row.channel].share, split[row.channel].leads
         shares = [c.target_share or 0 for c in section.channels]
         if section.channels and abs(sum(shares) - 1) <= 0.01:
-            for row, amount in zip(section.channels, allocate(fig.revenue_target, shares)):
+            for row, amount in zip(section.channels, allocate(fig.revenue_target, shares), strict=False):
                 row.target_amount = amount if row.target_share else None
     return section
 

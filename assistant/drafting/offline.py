@@ -22,7 +22,6 @@ from pydantic import BaseModel
 from ..config import get_settings
 from ..planning.engine import compute_figures
 from ..request import PlanRequest
-from ..validation import validate_plan
 from ..schema import (
     SECTION_KEYS,
     SECTION_SPECS,
@@ -37,6 +36,7 @@ from ..schema import (
     SectionBase,
     SectionRun,
 )
+from ..validation import validate_plan
 from . import sections_analysis as analysis
 from . import sections_execution as execution
 from .figures import apply_figures

@@ -103,6 +103,6 @@ def _facts(c: PlanContext, part: str, limit: int) -> list[str]:
                                                      f.seasonality_notes else [])]
     if part == "funnel":
         return [f"漏斗：{pb.funnel.note}" if pb.funnel.note else "漏斗：按行业阶段倒推",
-                f"周活动参考：" + "；".join(f"{a.name}{a.per_rep_week.low:g}–{a.per_rep_week.high:g}次/周"
+                "周活动参考：" + "；".join(f"{a.name}{a.per_rep_week.low:g}–{a.per_rep_week.high:g}次/周"
                                         for a in pb.productivity.activities)]
     return []

@@ -14,8 +14,8 @@ from ..schema import (
     ExecutiveSummary,
     ForceItem,
     MarketAnalysis,
-    PestFactor,
     Persona,
+    PestFactor,
     SalesStrategy,
     SalesTargets,
     StrategyItem,
@@ -178,7 +178,7 @@ def swot(c: PlanContext) -> Swot:
 
 
 def targets(c: PlanContext) -> SalesTargets:
-    f, req, pb = c.fig, c.req, c.pb
+    f, _req, pb = c.fig, c.req, c.pb
     end = f"{f.period_end:%Y年%m月%d日}"
     head = _head(f.deal_label)
     rows = [TargetItem(name="销售额", value=c.amt(f.revenue_target), deadline=end, measure=pb.motion.revenue_basis),

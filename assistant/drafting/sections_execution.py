@@ -178,7 +178,7 @@ def budget(c: PlanContext) -> Budget:
 
 def kpi_target(c: PlanContext, name: str, typical: str) -> str:
     f = c.fig
-    for prev, stage in zip(f.funnel, f.funnel[1:]):
+    for prev, stage in zip(f.funnel, f.funnel[1:], strict=False):
         if "转化" in name and _plain(stage.name)[:2] in name and prev.conversion_to_next:
             return c.rate(prev.conversion_to_next)
     if re.search(r"线索量|项目信息储备数|留资", name):

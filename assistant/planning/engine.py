@@ -64,7 +64,7 @@ def breakdown(req: PlanRequest, pb: Playbook, notes: list[Assumption], questions
     reasons = [f"{m}月：{chosen.reasons[m]}" for m in sorted({m for _, m in months}) if m in chosen.reasons]
     problems: list[str] = []
     if isinstance(req.seasonality, list):
-        weights = [req.seasonality[m - 1] * f for (_, m), f in zip(months, fractions)]
+        weights = [req.seasonality[m - 1] * f for (_, m), f in zip(months, fractions, strict=False)]
         basis = "按用户提供的12个月季节权重分配：" + "、".join(f"{i + 1}月{w:g}" for i, w in enumerate(req.seasonality))
         reasons = []
     elif isinstance(req.seasonality, str) and req.seasonality.strip():
@@ -91,7 +91,7 @@ def breakdown(req: PlanRequest, pb: Playbook, notes: list[Assumption], questions
     month_rows = [
         PeriodAmount(label=f"{y}年{m}月", amount=a, share=round(a / total, 4),
                      weight=round(w / wsum * len(weights), 3), quarter=f"{y}年Q{(m - 1) // 3 + 1}")
-        for (y, m), a, w in zip(months, amounts, weights)
+        for (y, m), a, w in zip(months, amounts, weights, strict=False)
     ]
     quarter_cents: dict[str, int] = {}
     for row in month_rows:
@@ -329,7 +329,7 @@ def compute_figures(req: PlanRequest) -> Figures:
         notes.append(Assumption(field="预算分配", value="；".join(f"{i} {format_rate(s)}" for i, s in split),
                                 source=f"行业手册「{pb.name}」的预算科目"))
     budget_amounts = allocate(budget_total, [s for _, s in split])
-    budget_lines = [BudgetLine(item=i, share=s, amount=a) for (i, s), a in zip(split, budget_amounts)]
+    budget_lines = [BudgetLine(item=i, share=s, amount=a) for (i, s), a in zip(split, budget_amounts, strict=False)]
 
     # sub-regions, products, channels
     regions, products, split_questions = _lines(req, target)
@@ -396,7 +396,7 @@ def _lines(req: PlanRequest, target: float) -> tuple[list[SplitLine], list[Split
         amounts = allocate(target, [p.share for p in parts])
         out.append([SplitLine(name=p.name, share=round(p.share, 4), amount=a,
                               basis="用户给出" if p.stated else "未给出占比，暂按平均（待确认）")
-                    for p, a in zip(parts, amounts)])
+                    for p, a in zip(parts, amounts, strict=False)])
         if not all(p.stated for p in parts):
             questions.append(f"各{label}（{'、'.join(p.name for p in parts)}）的目标占比（可用去年销售占比）")
     return out[0], out[1], questions

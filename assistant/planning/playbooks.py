@@ -29,7 +29,7 @@ class Range(Strict):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Range":
+    def _ordered(self) -> Range:
         if self.low > self.high:
             raise ValueError(f"range low {self.low} > high {self.high}")
         return self
@@ -46,7 +46,7 @@ class Growth(Strict):
 
 class RateRange(Range):
     @model_validator(mode="after")
-    def _unit(self) -> "RateRange":
+    def _unit(self) -> RateRange:
         if not (0 < self.low <= 1 and 0 < self.high <= 1):
             raise ValueError("rates are fractions in (0, 1]")
         return self
@@ -83,7 +83,7 @@ class Funnel(Strict):
     note: str = ""
 
     @model_validator(mode="after")
-    def _shape(self) -> "Funnel":
+    def _shape(self) -> Funnel:
         *head, last = self.stages
         if any(s.to_next is None for s in head) or last.to_next is not None:
             raise ValueError("every stage but the last needs to_next; the last (the deal) has none")
@@ -153,7 +153,7 @@ class Budget(Strict):
     note: str = ""
 
     @model_validator(mode="after")
-    def _sum(self) -> "Budget":
+    def _sum(self) -> Budget:
         total = sum(b.share for b in self.lines)
         if abs(total - 1) > 1e-6:
             raise ValueError(f"budget shares sum to {total}")
@@ -334,7 +334,7 @@ class Playbook(Strict):
     sources: str
 
     @model_validator(mode="after")
-    def _references(self) -> "Playbook":
+    def _references(self) -> Playbook:
         keys = {r.key for r in self.roles}
         refs = [k.owner for k in self.kpis] + [r.owner for r in self.risks] + [c.owner for c in self.sections.cadence]
         refs += [o for a in self.sections.actions for o in a.owner]

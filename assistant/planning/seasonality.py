@@ -10,9 +10,10 @@ exactly; peak/low statements reshape the curve only as far as needed; what is le
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Callable, Literal
+from typing import Literal
 
 # Lunar New Year's day (春节) by year; outside this table the festival month is taken as February.
 SPRING_FESTIVAL: dict[int, date] = {
@@ -234,7 +235,7 @@ def parse_seasonality(text: str, year: int) -> SeasonalityText:
         if shares and refs:
             each = bool(_EACH.search(clause))
             if len(shares) > 1 and len(shares) == len(refs):
-                pairs = list(zip([r[1] for r in refs], [s for _, s in shares]))
+                pairs = list(zip([r[1] for r in refs], [s for _, s in shares], strict=False))
             else:
                 months = tuple(sorted({m for _, ms, _ in refs for m in ms}))
                 pairs = [((m,), shares[0][1]) for m in months] if each else [(months, shares[0][1])]
@@ -350,7 +351,7 @@ def season_weights(slots: list[Slot], fractions: list[float], curve: Callable[[i
     w12 = _apply_relative(w12, half_shares)
     # 2) the plan's months keep the year's proportions (festival shifts per actual year, partial months pro rata)
     w: dict[Slot, float] = {}
-    for (y, m), f in zip(slots, fractions):
+    for (y, m), f in zip(slots, fractions, strict=False):
         c0 = 1.0 if said.flat else curve(year0, m)
         shape = w12[(year0, m)] / c0 if c0 > 0 else 1.0
         w[(y, m)] = w.get((y, m), 0.0) + f * shape * (1.0 if said.flat else curve(y, m))
@@ -358,7 +359,7 @@ def season_weights(slots: list[Slot], fractions: list[float], curve: Callable[[i
     if period_shares:
         base = dict(w)
         if said.rest == "equal":
-            base = {k: f for k, f in zip(slots, fractions)}
+            base = {k: f for k, f in zip(slots, fractions, strict=False)}
         w = _apply_shares(base, period_shares, said.rest)
     return _normalised([w[k] for k in slots])
 

@@ -1,4 +1,5 @@
-"""Splitting amounts exactly, and splitting what the user listed: sub-regions, product lines and channels (by role), with the shares they stated.
+"""Splitting amounts exactly, and splitting what the user listed: sub-regions, product lines and channels (by role),
+with the shares they stated.
 
 A region such as 「华东（上海、江苏、浙江、安徽）」 or 「江苏、浙江」 becomes one line per place; a product field naming
 two products becomes two lines; shares written in the notes (「招聘系统占收入约六成」「广州占四成」) are honoured,
@@ -91,7 +92,7 @@ def product_lines(product: str | None) -> list[Part]:
     # "…（按年订阅）" qualifies one product; only split at separators outside brackets
     depth, buf, items = 0, "", []
     for ch in product:
-        depth += ch in "（(" 
+        depth += ch in "（("
         depth -= ch in "）)"
         if depth == 0 and (ch in "、,，/;；"):
             items.append(buf)

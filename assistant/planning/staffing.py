@@ -96,7 +96,7 @@ def quotas(target: float, seats: list[Seat], months: list[tuple[int, int]]) -> l
     return [RepQuota(name=s.name, role=s.role, new_hire=s.new_hire, planned=s.planned,
                      start_month=f"{months[s.start_idx][0]}年{months[s.start_idx][1]}月",
                      ramp_months=s.ramp_months, effective_months=round(s.effective_months, 2), quota=q)
-            for s, q in zip(seats, parts)]
+            for s, q in zip(seats, parts, strict=False)]
 
 
 def pipeline_need(month_rows, start: date, end: date, cycle_days: int, win_rate: float) -> PipelineNeed | None:
