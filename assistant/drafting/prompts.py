@@ -319,6 +319,22 @@ def figures_block(fig: Figures) -> str:
         f"预算{amt(fig.budget_total)}（费用率{rate(fig.expense_ratio)}）："
         + "；".join(f"{b.item} {amt(b.amount)}（{rate(b.share)}）" for b in fig.budget_lines),
     ]
+    # what the playbook work adds: hires, the part that needs existing pipeline, splits by region/product/channel
+    if fig.hiring:
+        lines.append("招聘：" + "；".join(f"{h.start_month}到岗{h.role}{h.count}人（期内新增产能{amt(h.capacity)}）"
+                                         for h in fig.hiring)
+                     + (f"；招聘后仍缺{amt(fig.capacity_gap_after_hiring)}" if fig.capacity_gap_after_hiring else ""))
+    if fig.pipeline_need:
+        n = fig.pipeline_need
+        lines.append(f"期初储备：{n.months[0]}起{len(n.months)}个月的{amt(n.amount)}（占{rate(n.share)}）须来自期初已有储备，"
+                     f"对应管道{amt(n.pipeline_value)}")
+    for label, rows in (("区域", fig.regions), ("产品", fig.products)):
+        if rows:
+            lines.append(f"{label}目标：" + "；".join(f"{r.name} {amt(r.amount)}（{rate(r.share)}）" for r in rows))
+    if fig.channels:
+        lines.append("渠道：" + "；".join(
+            f"{c.channel} " + (f"{amt(c.amount)}（{rate(c.share)}）" if c.amount is not None else "")
+            + (f"线索{c.leads}条" if c.leads else "") for c in fig.channels))
     return "\n".join(lines)
 
 

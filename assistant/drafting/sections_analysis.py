@@ -230,7 +230,7 @@ def strategy(c: PlanContext) -> SalesStrategy:
     items = [StrategyItem(**i.model_dump()) for i in pb.sections.strategy]
     if f.products:
         items.insert(0, StrategyItem(dimension="产品组合", strategy="、".join(p.name for p in f.products) + "分线经营",
-                                     measures="；".join(f"{p.name}目标{c.amt(p.amount)}（{c.rate(p.share)}，{p.basis}）"
+                                     measures="；".join(f"{p.name}目标{c.amt(p.amount)}（占{c.rate(p.share)}）"
                                                        for p in f.products)))
     keys = c.notes_about(["重点", "主要客户", "目标客户", "园区", "标杆"])
     if keys:

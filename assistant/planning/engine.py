@@ -395,7 +395,7 @@ def _lines(req: PlanRequest, target: float) -> tuple[list[SplitLine], list[Split
         resolve_shares(parts, req.notes)
         amounts = allocate(target, [p.share for p in parts])
         out.append([SplitLine(name=p.name, share=round(p.share, 4), amount=a,
-                              basis="用户给出" if p.stated else "未给出占比，暂按平均（待确认）")
+                              basis="用户给出" if p.stated else "未给出占比，暂按平均分配")
                     for p, a in zip(parts, amounts, strict=False)])
         if not all(p.stated for p in parts):
             questions.append(f"各{label}（{'、'.join(p.name for p in parts)}）的目标占比（可用去年销售占比）")
