@@ -32,7 +32,9 @@ def test_four_facts_give_every_section_with_numbers_from_the_engine():
     assert sum(round(m.amount * 100) for m in tb.months) == sum(round(q.amount * 100) for q in tb.quarters) == 120000
     assert fc.stages == fig.funnel and fc.weekly_activities == fig.weekly_activities
     assert [(line.item, line.amount) for line in bd.lines] == [(b.item, b.amount) for b in fig.budget_lines]
-    assert bd.total == fig.budget_total == 120.0  # 10% of target, recorded as an assumption
+    # 润滑油 -> the industrial playbook: expense ratio 6%–15%, midpoint 10.5%, recorded as an assumption
+    assert bd.total == fig.budget_total == 126.0
+    assert any(a.field == "预算总额" and "6%–15%" in a.source for a in fig.assumptions)
     questions = " ".join(plan.all_open_questions())
     for missing in ("竞争对手", "客单价", "赢单率", "预算", "团队", "客户画像"):
         assert missing in questions

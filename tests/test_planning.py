@@ -19,22 +19,27 @@ def cents(x: float) -> int:
 
 
 def test_jiangsu_1200_with_six_reps_and_150_budget():
+    """A lubricant seller: the industrial playbook's factory calendar and budget lines, not one flat default."""
     fig = compute_figures(build_request({**BASE, "team": 6, "budget_total": "150万", "avg_deal_size": "20万",
                                          "win_rate": "25%"}))
-    assert [q.amount for q in fig.quarters] == [300, 300, 300, 300]
+    assert fig.playbook_id == "industrial_b2b"
+    q1, q2, q3, q4 = (q.amount for q in fig.quarters)
+    assert q1 < q2 and q1 < q4 and q4 == max(q1, q2, q3, q4)  # 春节停工 in Q1, 年底冲量 in Q4
     assert sum(cents(m.amount) for m in fig.months) == 120000
     assert [r.quota for r in fig.reps] == [200.0] * 6
     assert fig.deals == 60 and fig.opportunities == 240
-    assert [b.amount for b in fig.budget_lines] == [60.0, 30.0, 45.0, 15.0]  # 40/20/30/10 default split
+    assert [b.item for b in fig.budget_lines][:2] == ["客户开发与差旅", "技术服务与样品试用"]
+    assert [b.amount for b in fig.budget_lines] == [45.0, 30.0, 22.5, 22.5, 22.5, 7.5]
     assert fig.expense_ratio == pytest.approx(0.125)
     assert fig.pipeline_coverage == 4.0
-    assert any(a.field == "预算分配" for a in fig.assumptions)  # the default split is recorded, not silent
+    assert any(a.field == "预算分配" for a in fig.assumptions)  # the playbook's split is recorded, not silent
 
 
 def test_new_hires_ramp_and_get_smaller_quotas_that_still_sum_to_target():
     fig = compute_figures(build_request({**BASE, "team": [{"role": "销售", "count": 4, "new_hires": 2,
                                                            "ramp_months": 3, "hire_month": 4}]}))
-    veterans, rookies = fig.reps[:2], fig.reps[2:]
+    veterans = fig.reps[:2]
+    rookies = [r for r in fig.reps if r.new_hire and not r.planned]  # the two the user announced
     assert all(r.effective_months == 12 for r in veterans)
     assert all(r.new_hire and r.start_month == "2027年4月" and r.effective_months < 9 for r in rookies)
     assert rookies[0].quota < veterans[0].quota
@@ -57,11 +62,16 @@ def test_sparse_request_records_every_default_and_asks_for_what_is_missing():
         assert topic in asked
 
 
-def test_capacity_gap_turns_into_headcount_need():
+def test_capacity_gap_turns_into_a_feasible_hiring_plan_and_the_given_team_stays():
     fig = compute_figures(build_request({**BASE, "baseline_revenue": 600, "team": 3}))
-    # last year 600 with 3 reps -> 16.67 per rep-month; 1200 needs 6 reps
+    # last year 600 with 3 reps -> 16.67 per rep-month; the given three stay three, the gap is hired for
     assert fig.capacity_gap == pytest.approx(600, abs=0.1)
-    assert fig.headcount_gap == 3 and fig.headcount_needed == 6
+    assert fig.headcount == 3 and [t.count for t in fig.team] == [3]
+    assert sum(h.count for h in fig.hiring) == fig.headcount_gap and fig.headcount_needed == 3 + fig.headcount_gap
+    assert all(h.count <= 2 for h in fig.hiring)  # the industrial playbook's cap per month
+    assert fig.hiring[0].start_month == "2027年2月"  # a 45-day lead time: nobody arrives in January
+    assert sum(h.capacity for h in fig.hiring) >= fig.capacity_gap and fig.capacity_gap_after_hiring == 0
+    assert sum(1 for r in fig.reps if r.planned) == fig.headcount_gap
     assert fig.growth_rate == pytest.approx(1.0)
 
 

@@ -68,7 +68,7 @@ def team_text(c: PlanContext) -> str:
     f = c.fig
     given = [t for t in f.team if not t.assumed]
     if not given:
-        return (f"团队未提供，按产能测算约需{f.headcount}名{c.quota_roles[0] if c.quota_roles else '销售'}（待确认）")
+        return f"团队未提供，按产能测算约需{f.headcount}名{c.quota_roles[0] if c.quota_roles else '销售'}（假设）"
     text = "现有" + "、".join(f"{t.role}{t.count}人" for t in given)
     if f.hiring:
         text += "；产能缺口" + c.amt(max(f.capacity_gap, 0)) + "，计划" + "、".join(
@@ -97,7 +97,7 @@ def summary(c: PlanContext) -> ExecutiveSummary:
         parts.append(f"前{len(n.months)}个月的{c.amt(n.amount)}（占{c.rate(n.share)}）来不及由新开发的客户贡献，"
                      "必须来自期初已有的储备，方案把盘点储备列为第一批行动。")
     if f.warnings:
-        parts.append(f"有{len(f.warnings)}项数字明显偏离行业常见范围，列在待确认的最前面，请先确认。")
+        parts.append(f"有{len(f.warnings)}项数字明显偏离行业常见范围，已列在文末问题清单的最前面，请先核实。")
     points = [f"销售额{c.amt(f.revenue_target)}，回款{c.amt(f.collection_target)}，预算{c.amt(f.budget_total)}"
               f"（费用率{c.rate(f.expense_ratio)}）",
               f"漏斗：{funnel_chain(c)}，管道覆盖{f.pipeline_coverage:g}倍",
@@ -132,7 +132,7 @@ def market(c: PlanContext) -> MarketAnalysis:
     for name in req.competitors:
         kind = c.competitor_type(name)
         if kind:
-            comps.append(Competitor(name=f"{name}（{kind.type}）", strengths=kind.strengths,
+            comps.append(Competitor(name=name, strengths=f"{kind.strengths}（{kind.type}的普遍情况）",
                                     weaknesses=kind.weaknesses, our_response=kind.response))
         else:
             unknown.append(name)
@@ -167,6 +167,9 @@ def swot(c: PlanContext) -> Swot:
     if any(r.new_hire for r in f.reps):
         rookies = sum(1 for r in f.reps if r.new_hire)
         s.weaknesses.append(f"{rookies}名新人（含计划招聘）处于爬坡期，期初产能不足")
+    defaults = [a.field for a in f.assumptions if a.field in ("平均客单价", "赢单率", "销售周期", "阶段转化率")]
+    if len(defaults) >= 3:
+        s.weaknesses.append(f"{'、'.join(defaults)}还没有历史数据支撑，目标是否可行目前只能按行业常见水平判断")
     if f.pipeline_need and f.pipeline_need.share >= 0.15:
         s.weaknesses.append(f"前{len(f.pipeline_need.months)}个月业绩依赖期初储备，储备情况尚未盘点")
     s.weaknesses += [f"待核实：{q}" for q in sec.weakness_checks[: max(0, 3 - len(s.weaknesses))]]
@@ -202,6 +205,8 @@ def targets(c: PlanContext) -> SalesTargets:
              f"相关：按{splits}逐级分解到人" if splits else "相关：逐级分解到人",
              f"有时限：{f.period_label}，按季度和月度设里程碑"]
     t = SalesTargets(statement=statement, targets=rows, smart_check=smart)
+    if f.new_customers is None:
+        t.open_questions.append("新客户开发数量目标（非销售额目标）")
     extra = [x for x in pb.sections.targets_extra if x not in ("新签客户数", "新开发客户数") or f.new_customers is None]
     if extra:
         t.open_questions.append(f"{'、'.join(extra)}的当前水平（用于设定非销售额目标）")

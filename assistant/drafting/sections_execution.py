@@ -157,7 +157,7 @@ def actions(c: PlanContext) -> ActionPlan:
         if line.new_hires:
             month = line.hire_month or f.period_start.month
             year = f.period_start.year if month >= f.period_start.month else f.period_start.year + 1
-            items.append(ActionItem(task=f"{line.new_hires}名新{line.role}到岗与带教", owner=c.manager,
+            items.append(ActionItem(task=f"完成{line.new_hires}名新{line.role}招聘到岗并安排带教", owner=c.manager,
                                     deadline=c.clamp(date(year, month, 1)), deliverable="到岗名单与带教计划",
                                     resources="招聘渠道、带教人"))
     reviewer = next((t.role for t in f.team if re.search(r"总监|总经理|负责人", t.role)), c.manager)

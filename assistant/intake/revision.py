@@ -21,6 +21,7 @@ from ..drafting.drafter import Drafter
 from ..drafting.figures import apply_figures
 from ..drafting.offline import draft_section, plan_title
 from ..planning.engine import allocate, compute_figures
+from ..planning.playbooks import budget_line_named
 from ..quantities import format_amount, format_rate, parse_rate
 from ..request import PlanRequest, RequestError, build_request
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
@@ -80,7 +81,8 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
     item = _ITEM_SUFFIX.sub("", item).strip(" ，,：:的")
     lines = [(b.item, b.share) for b in plan.figures.budget_lines]
     names = [n for n, _ in lines]
-    match = next((n for n in names if n == item or (item and n.split("（")[0] == item)), None)
+    match = next((n for n in names if n == item or (item and n.split("（")[0] == item)), None) \
+        or budget_line_named(item, plan.figures.playbook_id, names)
     if not (in_budget or match) or not 2 <= len(item) <= 20 or item.endswith("率"):
         return None
     current = dict(lines).get(match, 0.0) if match else 0.0

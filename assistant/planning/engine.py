@@ -157,7 +157,7 @@ def compute_figures(req: PlanRequest) -> Figures:
     unit = req.currency_unit
     amt = lambda v: format_amount(v, unit)  # noqa: E731
     rng = lambda r: f"{amt(wan_to_unit(r.low, unit))}–{amt(wan_to_unit(r.high, unit))}"  # noqa: E731
-    src = f"行业手册「{pb.name}」常见区间取中值"
+    src = f"行业手册「{pb.name}」常见区间取中值（估算）"
     if choice.question:
         questions.append(choice.question)
     target = req.revenue_target
@@ -237,11 +237,11 @@ def compute_figures(req: PlanRequest) -> Figures:
         cap = prod.per_rep_month.mid * deal_size
         notes.append(Assumption(field="人均月产能", value=amt(cap), source=(
             f"每人每月{prod.per_rep_month.mid:g}（{prod.measure}，常见{prod.per_rep_month.low:g}–"
-            f"{prod.per_rep_month.high:g}{prod.unit}）×客单价")))
+            f"{prod.per_rep_month.high:g}{prod.unit}）×客单价（估算）")))
     else:
         cap = wan_to_unit(prod.revenue_per_rep_year.mid, unit) / 12
         notes.append(Assumption(field="人均月产能", value=amt(cap), source=(
-            f"行业手册「{pb.name}」人均年产出常见{rng(prod.revenue_per_rep_year)}取中值÷12")))
+            f"行业手册「{pb.name}」人均年产出常见{rng(prod.revenue_per_rep_year)}取中值÷12（估算）")))
     manager = next(r for r in pb.roles if r.key == pb.hiring.manager_role)
     quota_role = next(r for r in pb.roles if r.key == pb.hiring.default_quota_role)
     if not team or req.headcount == 0:
@@ -322,12 +322,12 @@ def compute_figures(req: PlanRequest) -> Figures:
         budget_total = round(target * pb.budget.expense_ratio.mid, 2)
         notes.append(Assumption(field="预算总额", value=amt(budget_total), source=(
             f"按{pb.name}常见费用率{format_rate(pb.budget.expense_ratio.low)}–{format_rate(pb.budget.expense_ratio.high)}"
-            f"取中值{format_rate(pb.budget.expense_ratio.mid)}")))
+            f"取中值{format_rate(pb.budget.expense_ratio.mid)}（估算）")))
         questions.append("销售费用预算总额")
     split = [(s.item, s.share) for s in req.budget_split] or [(b.item, b.share) for b in pb.budget.lines]
     if not req.budget_split:
         notes.append(Assumption(field="预算分配", value="；".join(f"{i} {format_rate(s)}" for i, s in split),
-                                source=f"行业手册「{pb.name}」的预算科目"))
+                                source=f"行业手册「{pb.name}」的预算科目（估算）"))
     budget_amounts = allocate(budget_total, [s for _, s in split])
     budget_lines = [BudgetLine(item=i, share=s, amount=a) for (i, s), a in zip(split, budget_amounts, strict=False)]
 

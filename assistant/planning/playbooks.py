@@ -413,3 +413,16 @@ def get_playbook(playbook_id: str | None) -> Playbook:
 
 def playbook_ids() -> list[str]:
     return list(load_playbooks())
+
+
+def budget_line_named(word: str, playbook_id: str | None, items: list[str]) -> str | None:
+    """The budget line among `items` a person means by `word`: 「获客」 is 客户开发与差旅 in the industrial playbook."""
+    if not word:
+        return None
+    direct = next((i for i in items if word in i), None)
+    if direct:
+        return direct
+    for line in get_playbook(playbook_id).budget.lines:
+        if line.item in items and any(word == a or word in a or a in word for a in line.aliases):
+            return line.item
+    return None
