@@ -18,7 +18,7 @@ import re
 from datetime import date
 
 from .checklist import ItemSpec
-from .document import Line, PlanDoc, Table
+from .document import PlanDoc
 from .registry import Verdict, check, fail, na, ok
 
 _HEDGE = re.compile(r"假设|估算|测算|待确认|待核实|暂按|如果|若|是否|预计|请|需确认|未提供|按.{0,12}(计|算|估)")
@@ -53,7 +53,8 @@ def assumption_not_fact(doc: PlanDoc, item: ItemSpec) -> Verdict:
                 *dict.fromkeys(k for k, _, _ in found))
 
 
-_PEAK_CLAIM = re.compile(r"(?:业绩|目标|任务|销售)?最(?:重|高|多|大)的(季度|月份?)(?:为|是|在)\s*([0-9]{4}年)?\s*(Q[1-4]|[0-9]{1,2}月|第?[一二三四]季度)")
+_PEAK_CLAIM = re.compile(r"(?:业绩|目标|任务|销售)?最(?:重|高|多|大)的(季度|月份?)(?:为|是|在)\s*([0-9]{4}年)?\s*"
+                         r"(Q[1-4]|[0-9]{1,2}月|第?[一二三四]季度)")
 
 
 def _period_table(doc: PlanDoc, kind: str) -> dict[str, float]:
@@ -200,7 +201,7 @@ def owners_in_team(doc: PlanDoc, item: ItemSpec) -> Verdict:
         return na("没有团队表或行动计划表")
     outside = re.compile(item.params.get("departments", r"财务|人力|HR|法务|市场部|产品部|生产|物流|质量|供应链|医学部|IT"))
     missing = []
-    for task, owner, _ in rows:
+    for _task, owner, _ in rows:
         for name in filter(None, (p.strip() for p in re.split(r"[、,，/;；]|与|和|及", owner))):
             base = re.sub(r"[（(].*?[)）]", "", name)
             if outside.search(base) or any(r in base or base in r or _core(r) in base for r in roles):
