@@ -82,6 +82,19 @@ Assertion = Annotated[Mentions | NotMentions | Regex | NoEnglish | AsksAbout | B
 ASSERTION_KINDS = ("mentions", "not_mentions", "regex", "no_english", "asks_about", "budget_total", "quotes_figure")
 
 
+class Expect(BaseModel):
+    """What the plan must honour, written by hand from the request (evals/bench_playbooks.py checks it)."""
+
+    model_config = ConfigDict(extra="forbid")
+    playbook: str | None = None  # the playbook a reader would pick for this business
+    month_shares: dict[str, float] = Field(default_factory=dict)  # "6-8": 0.40 -> share of the plan's target
+    peak_month: int | None = Field(default=None, ge=1, le=12)  # the month the user called the heaviest
+    team_kept: dict[str, int] = Field(default_factory=dict)  # role -> the count the user gave
+    subregions: list[str] = Field(default_factory=list)  # each gets its own line
+    products: list[str] = Field(default_factory=list)  # each gets its own line
+    lead_sources: list[str] = Field(default_factory=list)  # planned in leads, never in revenue
+
+
 class CaseFile(BaseModel):
     """The YAML file as written."""
 
@@ -94,6 +107,7 @@ class CaseFile(BaseModel):
     extractor: Literal["rules", "llm"] = "rules"
     today: date | None = Field(default=None, description="fixes relative dates (明年) in free text")
     assertions: list[Assertion] = Field(default_factory=list)
+    expect: Expect | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
