@@ -80,7 +80,9 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
         section.seasonality_basis = fig.seasonality_basis
     elif isinstance(section, FunnelCapacity):
         amt = lambda v: format_amount(v, fig.unit)  # noqa: E731
-        section.inputs = [Assumption(field="平均客单价", value=amt(fig.avg_deal_size), source=_src(fig, "平均客单价")),
+        deal = re.sub(r"[（）()]", "", fig.deal_label)
+        section.inputs = [Assumption(field=f"平均客单价（{deal}）", value=amt(fig.avg_deal_size),
+                                     source=_src(fig, "平均客单价")),
                           Assumption(field=f"赢单率（{fig.win_rate_label}）", value=format_rate(fig.win_rate),
                                      source=_src(fig, "赢单率")),
                           *[Assumption(field=f"转化率（{_bare(s.name)}→{_bare(n.name)}）", value=format_rate(s.conversion_to_next),
@@ -94,7 +96,8 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
             Assumption(field="现有/所需销售人数", value=f"{fig.headcount}人/{fig.headcount_needed}人", source="产能测算"),
             Assumption(field="管道覆盖倍数", value=f"{fig.pipeline_coverage:g}倍", source="1÷赢单率"),
             Assumption(field="所需管道金额", value=amt(fig.pipeline_value), source="目标×覆盖倍数"),
-            Assumption(field="商机最晚进入日期", value=f"{fig.last_opportunity_date:%Y-%m-%d}", source="期末−销售周期"),
+            Assumption(field=f"新{_bare(fig.funnel[0].name)}最晚进入日期", value=f"{fig.last_opportunity_date:%Y-%m-%d}",
+                       source="期末−销售周期"),
         ]
     elif isinstance(section, Budget):
         old = {r.item: r.purpose for r in section.lines}

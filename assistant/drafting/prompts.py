@@ -310,7 +310,7 @@ def figures_block(fig: Figures) -> str:
     lines += [
         "漏斗：" + " → ".join(f"{s.name}{s.count}" for s in fig.funnel)
         + f"；客单价{amt(fig.avg_deal_size)}，赢单率{rate(fig.win_rate)}，需成交{fig.deals}单、商机{fig.opportunities}个",
-        f"销售周期{fig.sales_cycle_days}天，商机最晚进入日期{fig.last_opportunity_date:%Y-%m-%d}；"
+        f"销售周期{fig.sales_cycle_days}天，新{fig.funnel[0].name}最晚进入日期{fig.last_opportunity_date:%Y-%m-%d}；"
         f"管道覆盖{fig.pipeline_coverage:g}倍，所需管道金额{amt(fig.pipeline_value)}",
         "每周活动量：" + "；".join(f"{a.activity}每人{a.per_rep_per_week:g}次（团队{a.team_per_week:g}次）"
                                 for a in fig.weekly_activities),

@@ -86,8 +86,12 @@ def summary(c: PlanContext) -> ExecutiveSummary:
     parts = [f"{req.company}在{f.period_label}的{c.region_label}销售额目标为{c.amt(f.revenue_target)}（{growth_text(c)}），"
              f"回款目标{c.amt(f.collection_target)}。",
              f"本方案按{pb.name}的做法起草，销售方式是{first}。",
-             f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}、{f.win_rate_label}{c.rate(f.win_rate)}倒推，"
-             f"漏斗需要{funnel_chain(c)}。"]
+             (f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}测算，目标相当于约{counted(c, f.deals)}"
+              f"{_head(f.deal_label)}全年的量（含现有客户）；扣除现有客户后才是需新开发的部分，按"
+              f"{f.win_rate_label}{c.rate(f.win_rate)}倒推，漏斗上限为{funnel_chain(c)}。"
+              if pb.deal.per_year else
+              f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}、{f.win_rate_label}{c.rate(f.win_rate)}倒推，"
+              f"漏斗需要{funnel_chain(c)}。")]
     shape = quarter_shape(c)
     if shape:
         parts.append(f"目标按季节分配，{shape}。")
@@ -128,14 +132,17 @@ def market(c: PlanContext) -> MarketAnalysis:
     for fact in [n for n in c.note_facts if _POLICY.search(n)][:2]:
         pest.insert(1, PestFactor(dimension="政策", factor=f"贵司备注：{fact}",
                                   impact="已作为约束写入本方案的风险、行动与考核"))
-    comps, unknown = [], []
+    comps, unknown, seen = [], [], {}
+    dims = sec.competitor_dimensions
     for name in req.competitors:
         kind = c.competitor_type(name)
-        if kind:
-            comps.append(Competitor(name=name, strengths=f"{kind.strengths}（{kind.type}的普遍情况）",
-                                    weaknesses=kind.weaknesses, our_response=kind.response))
-        else:
+        if not kind:
             unknown.append(name)
+            continue
+        n = seen[kind.type] = seen.get(kind.type, -1) + 1
+        # brands of one type share their traits; each row gets its own dimension to compare first
+        comps.append(Competitor(name=name, strengths=f"{kind.strengths}（{kind.type}的普遍情况）",
+                                weaknesses=kind.weaknesses, our_response=f"{kind.response}；先对比其{dims[n % len(dims)]}"))
     dims = "、".join(sec.competitor_dimensions[:3])
     for name in unknown:
         comps.append(Competitor(name=name, strengths="资料未提供", weaknesses="资料未提供",
@@ -167,7 +174,9 @@ def swot(c: PlanContext) -> Swot:
     if any(r.new_hire for r in f.reps):
         rookies = sum(1 for r in f.reps if r.new_hire)
         s.weaknesses.append(f"{rookies}名新人（含计划招聘）处于爬坡期，期初产能不足")
-    defaults = [a.field for a in f.assumptions if a.field in ("平均客单价", "赢单率", "销售周期", "阶段转化率")]
+    said = {"平均客单价": f"{_head(f.deal_label)}平均金额", "赢单率": f.win_rate_label, "销售周期": "开发周期",
+            "阶段转化率": "各阶段转化率"}
+    defaults = [said[a.field] for a in f.assumptions if a.field in said]
     if len(defaults) >= 3:
         s.weaknesses.append(f"{'、'.join(defaults)}还没有历史数据支撑，目标是否可行目前只能按行业常见水平判断")
     if f.pipeline_need and f.pipeline_need.share >= 0.15:
@@ -187,7 +196,8 @@ def targets(c: PlanContext) -> SalesTargets:
     rows = [TargetItem(name="销售额", value=c.amt(f.revenue_target), deadline=end, measure=pb.motion.revenue_basis),
             TargetItem(name="回款", value=c.amt(f.collection_target), deadline=end,
                        measure=f"财务到账金额（{pb.collection_note}）"),
-            TargetItem(name=f"{head}数", value=counted(c, f.deals), deadline=end,
+            TargetItem(name=f"{head}数" + ("（含现有）" if pb.deal.per_year else ""), value=counted(c, f.deals),
+                       deadline=end,
                        measure=f"按平均{c.amt(f.avg_deal_size)}测算" + ("，含现有客户" if pb.deal.per_year else ""))]
     if f.new_customers is not None:
         rows.append(TargetItem(name="新客户数", value=f"{f.new_customers}家", deadline=end, measure="期内首次成交的客户数"))
@@ -197,7 +207,8 @@ def targets(c: PlanContext) -> SalesTargets:
                                measure="期内续费（复购）客户数÷到期（存量）客户数"))
     statement = (f"在{end}前，于{c.region_label}实现销售额{c.amt(f.revenue_target)}（{growth_text(c)}），"
                  f"回款{c.amt(f.collection_target)}（回款率{c.rate(f.collection_rate)}），"
-                 f"{head}{counted(c, f.deals)}" + (f"，其中新客户{f.new_customers}家" if f.new_customers else "") + "。")
+                 f"{head}{counted(c, f.deals)}" + ("（含现有）" if pb.deal.per_year else "")
+                 + (f"，其中新客户{f.new_customers}家" if f.new_customers else "") + "。")
     splits = "、".join(x.name for x in (f.regions or f.products)) or "、".join(dict.fromkeys(c.quota_roles))
     smart = [f"具体：销售额、回款和{head}数三项，覆盖{c.region_label}",
              f"可衡量：{pb.motion.revenue_basis}",

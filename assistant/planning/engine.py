@@ -273,13 +273,16 @@ def compute_figures(req: PlanRequest) -> Figures:
         notes.append(Assumption(field="销售周期", value=f"{cycle}天（常见{pb.cycle_days.low:g}–{pb.cycle_days.high:g}天）",
                                 source=src))
         questions.append(f"平均销售周期（{pb.name}常见{pb.cycle_days.low:g}–{pb.cycle_days.high:g}天，从首次接触到成交）")
+    # the cycle runs from the top of the funnel to the deal: new leads after this date close next period
+    top_name = _plain(stage_rows[0].name)
     last_opp = end - timedelta(days=cycle)
     if last_opp < start:
         last_opp = start
-        lead_note = (f"销售周期{cycle}天长于或接近计划周期，期内成交主要依赖期初已有的{_plain(opp_name)}，"
+        lead_note = (f"销售周期{cycle}天长于或接近计划周期，期内成交主要依赖期初已在跟进的客户和项目，"
                      "需在期初盘点")
     else:
-        lead_note = f"按{cycle}天销售周期，{_plain(opp_name)}最晚须在{last_opp:%Y年%m月%d日}前进入漏斗才能在期内成交"
+        lead_note = (f"按{cycle}天销售周期（从{top_name}到{_plain(stage_rows[-1].name)}），新的{top_name}"
+                     f"最晚须在{last_opp:%Y年%m月%d日}前获得才能在期内成交")
     need = None if new_market else pipeline_need(month_rows, start, end, cycle, win_rate)
     if need:
         span = need.months[0] if len(need.months) == 1 else f"{need.months[0]}至{need.months[-1]}"
@@ -287,11 +290,15 @@ def compute_figures(req: PlanRequest) -> Figures:
             questions.append(f"现有{_customers(pb)}在{span}预计的进货/采购额是多少？这段时间的{amt(need.amount)}"
                              "主要靠它们完成，新开发的客户来不及贡献")
         else:
-            questions.append(f"期初已有多少在跟的{_plain(opp_name)}（金额与预计成交月份）？{span}的{amt(need.amount)}"
-                             "要靠它们完成")
+            stages_said = "、".join(_plain(s.name) for s in stage_rows[:-1])
+            questions.append(f"期初已在跟进的客户和项目有多少（{stages_said}各阶段的金额与预计成交月份）？"
+                             f"{span}的{amt(need.amount)}要靠它们完成")
 
     # weekly activity per rep, named by the funnel stages, with the playbook's benchmark beside
-    per = lambda n: round(n / max(1, headcount) / weeks, 1)  # noqa: E731
+    def per(n: float) -> float:
+        v = n / max(1, headcount) / weeks
+        return round(v, 2) if v < 0.1 else round(v, 1)
+
     top = stage_rows[0]
     activities = [
         WeeklyActivity(activity=f"新增{_plain(top.name)}", per_rep_per_week=per(top.count),
