@@ -80,7 +80,7 @@ def apply_figures(key: str, section: SectionBase, request: PlanRequest, figures:
         section.seasonality_basis = fig.seasonality_basis
     elif isinstance(section, FunnelCapacity):
         amt = lambda v: format_amount(v, fig.unit)  # noqa: E731
-        deal = re.sub(r"[（）()]", "", fig.deal_label)
+        deal = re.sub(r"[（(](.*?)[)）]", r"，\1", fig.deal_label)
         section.inputs = [Assumption(field=f"平均客单价（{deal}）", value=amt(fig.avg_deal_size),
                                      source=_src(fig, "平均客单价")),
                           Assumption(field=f"赢单率（{fig.win_rate_label}）", value=format_rate(fig.win_rate),

@@ -41,12 +41,13 @@ def counted(c: PlanContext, n: int) -> str:
 
 def quarter_shape(c: PlanContext) -> str:
     """How the year is shaped, without calling equal quarters the heaviest."""
-    qs = c.fig.quarters
+    qs = c.fig.quarters if len(c.fig.quarters) >= 2 else c.fig.months
     if len(qs) < 2:
         return ""
+    word = "季度" if qs is c.fig.quarters else "月"
     amounts = [q.amount for q in qs]
     if max(amounts) - min(amounts) <= 0.01 * max(amounts):
-        return "各季度目标相同"
+        return f"各{word}目标相同"
     top = max(qs, key=lambda q: q.amount)
     low = min(qs, key=lambda q: q.amount)
     return f"{top.label}最重（{c.amt(top.amount)}，占{c.rate(top.share)}），{low.label}最轻（{c.amt(low.amount)}）"
@@ -92,6 +93,10 @@ def summary(c: PlanContext) -> ExecutiveSummary:
               if pb.deal.per_year else
               f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}、{f.win_rate_label}{c.rate(f.win_rate)}倒推，"
               f"漏斗需要{funnel_chain(c)}。")]
+    if re.search(r"续费|续约", " ".join(pb.vocabulary.use)) and f.baseline_revenue and f.repurchase_rate is not None:
+        kept = f.baseline_revenue * f.repurchase_rate
+        parts.append(f"其中约{c.amt(kept)}来自存量客户续费（上期×续费率{c.rate(f.repurchase_rate)}），"
+                     f"新签与增购需约{c.amt(max(0.0, f.revenue_target - kept))}。")
     shape = quarter_shape(c)
     if shape:
         parts.append(f"目标按季节分配，{shape}。")
@@ -201,10 +206,16 @@ def targets(c: PlanContext) -> SalesTargets:
                        measure=f"按平均{c.amt(f.avg_deal_size)}测算" + ("，含现有客户" if pb.deal.per_year else ""))]
     if f.new_customers is not None:
         rows.append(TargetItem(name="新客户数", value=f"{f.new_customers}家", deadline=end, measure="期内首次成交的客户数"))
+    renewing = bool(re.search(r"续费|续约", " ".join(pb.vocabulary.use)))
     if f.repurchase_rate is not None:
-        name = "续费率" if re.search(r"续费|续约", " ".join(pb.vocabulary.use)) else "老客户复购率"
+        name = "续费率" if renewing else "老客户复购率"
         rows.append(TargetItem(name=name, value=c.rate(f.repurchase_rate), deadline=end,
                                measure="期内续费（复购）客户数÷到期（存量）客户数"))
+    if renewing and f.baseline_revenue and f.repurchase_rate is not None:
+        kept = round(f.baseline_revenue * f.repurchase_rate, 2)
+        rows.append(TargetItem(name="其中：存量续费（估算）", value=c.amt(kept), deadline=end,
+                               measure=f"上期{c.amt(f.baseline_revenue)}×续费率{c.rate(f.repurchase_rate)}；"
+                                       f"其余{c.amt(max(0.0, f.revenue_target - kept))}需新签和增购"))
     statement = (f"在{end}前，于{c.region_label}实现销售额{c.amt(f.revenue_target)}（{growth_text(c)}），"
                  f"回款{c.amt(f.collection_target)}（回款率{c.rate(f.collection_rate)}），"
                  f"{head}{counted(c, f.deals)}" + ("（含现有）" if pb.deal.per_year else "")

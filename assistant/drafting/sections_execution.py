@@ -54,10 +54,10 @@ def breakdown(c: PlanContext) -> TargetBreakdown:
         notes.append(f"{sf.year}年春节是{sf.month}月{sf.day}日：{pb.seasonality.spring_festival}")
     shape = quarter_shape(c)
     if shape:
-        notes.append(f"季度节奏：{shape}")
+        notes.append(f"节奏：{shape}")
     if f.pipeline_need:
         n = f.pipeline_need
-        src = "现有客户的持续进货" if pb.deal.per_year else "期初已在跟进的客户和项目"
+        src = "现有客户的持续进货" if pb.deal.per_year else f"期初储备（已在跟进的{_plain(f.funnel[0].name)}等各阶段）"
         notes.append(f"{month_span(n.months)}的{c.amt(n.amount)}早于新开发客户能成交的日期"
                      f"（{n.first_new_close:%Y-%m-%d}），只能来自{src}，需在期初逐一核对")
     rookies = [r for r in f.reps if r.new_hire]
@@ -141,7 +141,7 @@ def actions(c: PlanContext) -> ActionPlan:
                                 deadline=when, deliverable=a.deliverable, resources=a.resources))
     need = f.pipeline_need
     if need and need.share >= 0.05:
-        src = "现有客户的进货计划" if pb.deal.per_year else "期初已在跟进的客户和项目"
+        src = "现有客户的进货计划" if pb.deal.per_year else f"期初已在跟进的{_plain(f.funnel[0].name)}等各阶段储备"
         items.append(ActionItem(task=f"盘点{src}，核对{month_span(need.months)}的{c.amt(need.amount)}能否落地",
                                 owner=c.manager, deadline=c.clamp(f.period_start + timedelta(days=5)),
                                 deliverable="分客户的月度进货计划" if pb.deal.per_year else
