@@ -25,6 +25,7 @@ from .session import (
     form_values,
     greeting,
     header,
+    playbook_choices,
     preview_view,
     progress_view,
     score_view,
@@ -94,6 +95,9 @@ def build_app(settings: Settings | None = None):
                                 for key, label, hint in FORM_FIELDS[i:i + 2]:
                                     if key == "currency_unit":
                                         form.append(gr.Dropdown(UNITS, value="万元", label=label, elem_id=f"f-{key}"))
+                                    elif key == "playbook":  # overrides the automatic choice of industry playbook
+                                        form.append(gr.Dropdown(playbook_choices(), value="", label=label, info=hint,
+                                                                elem_id=f"f-{key}"))
                                     else:
                                         form.append(gr.Textbox(value="", label=label, placeholder=hint,
                                                                elem_id=f"f-{key}"))

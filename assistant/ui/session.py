@@ -44,6 +44,7 @@ FORM_FIELDS: list[tuple[str, str, str]] = [
     ("win_rate", "赢单率", "如：30%"),
     ("channels", "销售渠道", "用顿号分隔，如：直销、经销商"),
     ("notes", "备注", "其他需要方案考虑的情况"),
+    ("playbook", "行业手册", "留空则按行业、产品和渠道自动判断"),
 ]
 FORM_KEYS = [k for k, _, _ in FORM_FIELDS]
 LIST_KEYS = ("competitors", "channels")
@@ -82,6 +83,13 @@ def form_value(key: str, fields: dict[str, Any]) -> str:
     if isinstance(value, list):
         return "、".join(str(v) for v in value)
     return str(value)
+
+
+def playbook_choices() -> list[tuple[str, str]]:
+    """(label, id) of every industry playbook for the form's dropdown; "" lets the assistant choose."""
+    from ..planning.playbooks import load_playbooks
+
+    return [("自动判断", "")] + [(pb.name, pid) for pid, pb in load_playbooks().items()]
 
 
 def form_values(fields: dict[str, Any]) -> list[str]:
