@@ -81,6 +81,6 @@ def test_one_template_syntax_everywhere_dollar_names_and_no_format_braces():
 def test_the_version_hash_covers_the_offline_templates(prompts_copy):
     before = version_hash(prompts_copy, "v1")
     path = prompts_copy / "offline.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("日跟进", "日日跟进"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("回款目标", "回款任务"), encoding="utf-8")
     after = version_hash(prompts_copy, "v1")
     assert before[0] != after[0] and before[1] == after[1]

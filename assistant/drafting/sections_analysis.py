@@ -23,6 +23,7 @@ from ..schema import (
     TargetItem,
 )
 from .plan_context import PlanContext
+from .templates import say
 
 _POLICY = re.compile(r"政策|规定|法规|合规|集采|带量|招标|补贴|反商业贿赂|监管")
 _GOOD = re.compile(r"已进入|已进|标杆|中标|领先|优势|口碑|已有.{0,6}(客户|案例)|稳定")
@@ -69,52 +70,49 @@ def team_text(c: PlanContext) -> str:
     f = c.fig
     given = [t for t in f.team if not t.assumed]
     if not given:
-        return f"团队未提供，按产能测算约需{f.headcount}名{c.quota_roles[0] if c.quota_roles else '销售'}（假设）"
-    text = "现有" + "、".join(f"{t.role}{t.count}人" for t in given)
+        return say("team_text.assumed", count=f.headcount, role=c.quota_roles[0] if c.quota_roles else "销售")
+    text = say("team_text.given", roles="、".join(f"{t.role}{t.count}人" for t in given))
     if f.hiring:
-        text += "；产能缺口" + c.amt(max(f.capacity_gap, 0)) + "，计划" + "、".join(
-            f"{h.start_month}到岗{h.count}名{h.role}" for h in f.hiring)
+        text += say("team_text.hiring", gap=c.amt(max(f.capacity_gap, 0)),
+                    hires="、".join(f"{h.start_month}到岗{h.count}名{h.role}" for h in f.hiring))
     elif f.capacity_gap > 0:
-        text += f"；产能缺口{c.amt(f.capacity_gap)}"
+        text += say("team_text.gap", gap=c.amt(f.capacity_gap))
     if f.capacity_gap_after_hiring > 0:
-        text += f"，招聘后仍缺约{c.amt(f.capacity_gap_after_hiring)}，需确认补足方式"
+        text += say("team_text.leftover", left=c.amt(f.capacity_gap_after_hiring))
     return text
 
 
 def summary(c: PlanContext) -> ExecutiveSummary:
     f, req, pb = c.fig, c.req, c.pb
     first = re.split(r"[。；]", pb.motion.summary)[0]
-    parts = [f"{req.company}在{f.period_label}的{c.region_label}销售额目标为{c.amt(f.revenue_target)}（{growth_text(c)}），"
-             f"回款目标{c.amt(f.collection_target)}。",
-             f"本方案按{pb.name}的做法起草，销售方式是{first}。",
-             (f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}测算，目标相当于约{counted(c, f.deals)}"
-              f"{_head(f.deal_label)}全年的量（含现有客户）；扣除现有客户后才是需新开发的部分，按"
-              f"{f.win_rate_label}{c.rate(f.win_rate)}倒推，漏斗上限为{funnel_chain(c)}。"
-              if pb.deal.per_year else
-              f"按{_head(f.deal_label)}平均{c.amt(f.avg_deal_size)}、{f.win_rate_label}{c.rate(f.win_rate)}倒推，"
-              f"漏斗需要{funnel_chain(c)}。")]
+    head = _head(f.deal_label)
+    parts = [say("executive_summary.opening", company=req.company, period=f.period_label, region=c.region_label,
+                 target=c.amt(f.revenue_target), growth=growth_text(c), collection=c.amt(f.collection_target)),
+             say("executive_summary.motion", playbook=pb.name, motion=first),
+             say("executive_summary.funnel_per_year" if pb.deal.per_year else "executive_summary.funnel",
+                 deal_head=head, deal_size=c.amt(f.avg_deal_size), win_label=f.win_rate_label,
+                 win_rate=c.rate(f.win_rate), chain=funnel_chain(c), deals=counted(c, f.deals))]
     if re.search(r"续费|续约", " ".join(pb.vocabulary.use)) and f.baseline_revenue and f.repurchase_rate is not None:
         kept = f.baseline_revenue * f.repurchase_rate
-        parts.append(f"其中约{c.amt(kept)}来自存量客户续费（上期×续费率{c.rate(f.repurchase_rate)}），"
-                     f"新签与增购需约{c.amt(max(0.0, f.revenue_target - kept))}。")
+        parts.append(say("executive_summary.renewals", kept=c.amt(kept), rate=c.rate(f.repurchase_rate),
+                         rest=c.amt(max(0.0, f.revenue_target - kept))))
     shape = quarter_shape(c)
     if shape:
-        parts.append(f"目标按季节分配，{shape}。")
+        parts.append(say("executive_summary.shape", shape=shape))
     parts.append(team_text(c) + "。")
     if f.pipeline_need and f.pipeline_need.share >= 0.05:
         n = f.pipeline_need
-        parts.append(f"前{len(n.months)}个月的{c.amt(n.amount)}（占{c.rate(n.share)}）来不及由新开发的客户贡献，"
-                     "必须来自期初已有的储备，方案把盘点储备列为第一批行动。")
+        parts.append(say("executive_summary.pipeline", months=len(n.months), amount=c.amt(n.amount),
+                         share=c.rate(n.share)))
     if f.warnings:
-        parts.append(f"有{len(f.warnings)}项数字明显偏离行业常见范围，已列在文末问题清单的最前面，请先核实。")
-    points = [f"销售额{c.amt(f.revenue_target)}，回款{c.amt(f.collection_target)}，预算{c.amt(f.budget_total)}"
-              f"（费用率{c.rate(f.expense_ratio)}）",
-              f"漏斗：{funnel_chain(c)}，管道覆盖{f.pipeline_coverage:g}倍",
+        parts.append(say("executive_summary.warnings", count=len(f.warnings)))
+    points = [say("executive_summary.point_money", target=c.amt(f.revenue_target),
+                  collection=c.amt(f.collection_target), budget=c.amt(f.budget_total), ratio=c.rate(f.expense_ratio)),
+              say("executive_summary.point_funnel", chain=funnel_chain(c), coverage=f"{f.pipeline_coverage:g}"),
               team_text(c)]
     if shape:
         points.append(shape)
-    top_risks = [r.risk for r in ranked_risks(c)[:2]]
-    points.append("首要风险：" + "；".join(top_risks))
+    points.append(say("executive_summary.point_risks", risks="；".join(r.risk for r in ranked_risks(c)[:2])))
     s = ExecutiveSummary(summary="".join(parts), key_points=points)
     s.assumptions.append(f"行业手册：{f.playbook_name}（{f.playbook_reason}）")
     return s
@@ -135,8 +133,8 @@ def market(c: PlanContext) -> MarketAnalysis:
     overview = c.fill(sec.market_overview)
     pest = [PestFactor(**p.model_dump()) for p in sec.pest]
     for fact in [n for n in c.note_facts if _POLICY.search(n)][:2]:
-        pest.insert(1, PestFactor(dimension="政策", factor=f"贵司备注：{fact}",
-                                  impact="已作为约束写入本方案的风险、行动与考核"))
+        pest.insert(1, PestFactor(dimension="政策", factor=say("market_analysis.policy_note", fact=fact),
+                                  impact=say("market_analysis.policy_impact")))
     comps, unknown, seen = [], [], {}
     dims = sec.competitor_dimensions
     for name in req.competitors:
@@ -146,22 +144,26 @@ def market(c: PlanContext) -> MarketAnalysis:
             continue
         n = seen[kind.type] = seen.get(kind.type, -1) + 1
         # brands of one type share their traits; each row gets its own dimension to compare first
-        comps.append(Competitor(name=name, strengths=f"{kind.strengths}（{kind.type}的普遍情况）",
-                                weaknesses=kind.weaknesses, our_response=f"{kind.response}；先对比其{dims[n % len(dims)]}"))
-    dims = "、".join(sec.competitor_dimensions[:3])
+        comps.append(Competitor(
+            name=name, strengths=say("market_analysis.type_strengths", strengths=kind.strengths, type=kind.type),
+            weaknesses=kind.weaknesses,
+            our_response=say("market_analysis.type_response", response=kind.response, dimension=dims[n % len(dims)])))
     for name in unknown:
-        comps.append(Competitor(name=name, strengths="资料未提供", weaknesses="资料未提供",
-                                our_response=f"先按{dims}收集对比资料，再定应对"))
+        cell = say("market_analysis.unknown_cell")
+        comps.append(Competitor(name=name, strengths=cell, weaknesses=cell, our_response=say(
+            "market_analysis.unknown_response", dimensions="、".join(sec.competitor_dimensions[:3]))))
     m = MarketAnalysis(market_overview=overview, pest=pest, five_forces=[ForceItem(**f.model_dump()) for f in
                                                                        sec.five_forces],
                        competitors=comps, positioning=c.fill(sec.positioning))
+    all_dims = "、".join(sec.competitor_dimensions)
     if unknown:
-        m.open_questions.append(f"{'、'.join(unknown)}在{c.region_label}的{'、'.join(sec.competitor_dimensions)}")
+        m.open_questions.append(say("market_analysis.ask_unknown", names="、".join(unknown), region=c.region_label,
+                                    dimensions=all_dims))
     if comps and len(comps) > len(unknown):
-        m.assumptions.append("已知品牌的优劣势按其类型的行业普遍情况写出，需结合本区域实际核实")
+        m.assumptions.append(say("market_analysis.typed_note"))
     if not req.competitors:
-        m.open_questions.append(f"主要竞争对手是谁（至少3家）？建议按{'、'.join(sec.competitor_dimensions)}对比")
-    m.open_questions.append(f"{c.region_label}的市场规模、增速与我方份额（行业报告、统计数据或内部台账）")
+        m.open_questions.append(say("market_analysis.ask_competitors", dimensions=all_dims))
+    m.open_questions.append(say("market_analysis.ask_market", region=c.region_label))
     return m
 
 
@@ -169,28 +171,27 @@ def swot(c: PlanContext) -> Swot:
     f, req, sec = c.fig, c.req, c.pb.sections.swot
     s = Swot(opportunities=list(sec.opportunities), threats=list(sec.threats), strategies=list(sec.strategies))
     if req.baseline_revenue:
-        s.strengths.append(f"上期实现{c.amt(req.baseline_revenue)}，已有可以深耕的客户和渠道基础")
+        s.strengths.append(say("swot.baseline", baseline=c.amt(req.baseline_revenue)))
     given = [t for t in f.team if not t.assumed and t.quota_bearing]
     if given:
-        s.strengths.append("现有" + "、".join(f"{t.role}{t.count}人" for t in given) + "，可直接承接指标")
-    s.strengths += [f"贵司备注：{n}" for n in c.note_facts if _GOOD.search(n) and n not in c.note_problems]
-    s.strengths += [f"待核实：{q}" for q in sec.strength_checks[: max(0, 3 - len(s.strengths))]]
-    s.weaknesses += [f"贵司备注：{n}" for n in c.note_problems]
+        s.strengths.append(say("swot.team", roles="、".join(f"{t.role}{t.count}人" for t in given)))
+    s.strengths += [say("swot.note", fact=n) for n in c.note_facts if _GOOD.search(n) and n not in c.note_problems]
+    s.strengths += [say("swot.check", question=q) for q in sec.strength_checks[: max(0, 3 - len(s.strengths))]]
+    s.weaknesses += [say("swot.note", fact=n) for n in c.note_problems]
     if any(r.new_hire for r in f.reps):
-        rookies = sum(1 for r in f.reps if r.new_hire)
-        s.weaknesses.append(f"{rookies}名新人（含计划招聘）处于爬坡期，期初产能不足")
+        s.weaknesses.append(say("swot.rookies", count=sum(1 for r in f.reps if r.new_hire)))
     said = {"平均客单价": f"{_head(f.deal_label)}平均金额", "赢单率": f.win_rate_label, "销售周期": "开发周期",
             "阶段转化率": "各阶段转化率"}
     defaults = [said[a.field] for a in f.assumptions if a.field in said]
     if len(defaults) >= 3:
-        s.weaknesses.append(f"{'、'.join(defaults)}还没有历史数据支撑，目标是否可行目前只能按行业常见水平判断")
+        s.weaknesses.append(say("swot.no_data", params="、".join(defaults)))
     if f.pipeline_need and f.pipeline_need.share >= 0.15:
-        s.weaknesses.append(f"前{len(f.pipeline_need.months)}个月业绩依赖期初储备，储备情况尚未盘点")
-    s.weaknesses += [f"待核实：{q}" for q in sec.weakness_checks[: max(0, 3 - len(s.weaknesses))]]
+        s.weaknesses.append(say("swot.reserve", months=len(f.pipeline_need.months)))
+    s.weaknesses += [say("swot.check", question=q) for q in sec.weakness_checks[: max(0, 3 - len(s.weaknesses))]]
     if req.competitors:
         kinds = {c.competitor_type(n).type for n in req.competitors if c.competitor_type(n)}
-        s.threats.insert(0, f"{'、'.join(req.competitors)}在{c.region_label}同台竞争" +
-                         (f"（{'、'.join(sorted(kinds))}）" if kinds else ""))
+        s.threats.insert(0, say("swot.rivals", names="、".join(req.competitors), region=c.region_label,
+                                kinds=f"（{'、'.join(sorted(kinds))}）" if kinds else ""))
     return s
 
 
@@ -213,25 +214,26 @@ def targets(c: PlanContext) -> SalesTargets:
                                measure="期内续费（复购）客户数÷到期（存量）客户数"))
     if renewing and f.baseline_revenue and f.repurchase_rate is not None:
         kept = round(f.baseline_revenue * f.repurchase_rate, 2)
-        rows.append(TargetItem(name="其中：存量续费（估算）", value=c.amt(kept), deadline=end,
-                               measure=f"上期{c.amt(f.baseline_revenue)}×续费率{c.rate(f.repurchase_rate)}；"
-                                       f"其余{c.amt(max(0.0, f.revenue_target - kept))}需新签和增购"))
-    statement = (f"在{end}前，于{c.region_label}实现销售额{c.amt(f.revenue_target)}（{growth_text(c)}），"
-                 f"回款{c.amt(f.collection_target)}（回款率{c.rate(f.collection_rate)}），"
-                 f"{head}{counted(c, f.deals)}" + ("（含现有）" if pb.deal.per_year else "")
-                 + (f"，其中新客户{f.new_customers}家" if f.new_customers else "") + "。")
-    splits = "、".join(x.name for x in (f.regions or f.products)) or "、".join(dict.fromkeys(c.quota_roles))
-    smart = [f"具体：销售额、回款和{head}数三项，覆盖{c.region_label}",
-             f"可衡量：{pb.motion.revenue_basis}",
-             f"可实现：{team_text(c)}",
-             f"相关：按{splits}逐级分解到人" if splits else "相关：逐级分解到人",
-             f"有时限：{f.period_label}，按季度和月度设里程碑"]
+        rows.append(TargetItem(name="其中：存量续费（估算）", value=c.amt(kept), deadline=end, measure=say(
+            "sales_targets.renewal_measure", baseline=c.amt(f.baseline_revenue), rate=c.rate(f.repurchase_rate),
+            rest=c.amt(max(0.0, f.revenue_target - kept)))))
+    statement = say("sales_targets.statement", end=end, region=c.region_label, target=c.amt(f.revenue_target),
+                    growth=growth_text(c), collection=c.amt(f.collection_target),
+                    collection_rate=c.rate(f.collection_rate), deal_head=head, deals=counted(c, f.deals),
+                    existing="（含现有）" if pb.deal.per_year else "",
+                    new_customers=f"，其中新客户{f.new_customers}家" if f.new_customers else "")
+    splits = "、".join(x.name for x in (f.regions or f.products)) or "、".join(dict.fromkeys(c.quota_roles)) or "岗位"
+    smart = [say("sales_targets.smart_specific", deal_head=head, region=c.region_label),
+             say("sales_targets.smart_measurable", basis=pb.motion.revenue_basis),
+             say("sales_targets.smart_achievable", team=team_text(c)),
+             say("sales_targets.smart_relevant", splits=splits),
+             say("sales_targets.smart_timed", period=f.period_label)]
     t = SalesTargets(statement=statement, targets=rows, smart_check=smart)
     if f.new_customers is None:
-        t.open_questions.append("新客户开发数量目标（非销售额目标）")
+        t.open_questions.append(say("sales_targets.ask_new_customers"))
     extra = [x for x in pb.sections.targets_extra if x not in ("新签客户数", "新开发客户数") or f.new_customers is None]
     if extra:
-        t.open_questions.append(f"{'、'.join(extra)}的当前水平（用于设定非销售额目标）")
+        t.open_questions.append(say("sales_targets.ask_extra", items="、".join(extra)))
     return t
 
 
@@ -243,12 +245,12 @@ def persona(c: PlanContext) -> CustomerPersona:
         row = Persona(**p.model_dump(exclude={"keywords"}))
         related = [n for n in c.note_facts if any(k in n for k in p.keywords) and n not in used]
         if related:
-            row.characteristics += f"（贵司备注：{related[0]}）"
+            row.characteristics += say("customer_persona.note", fact=related[0])
             used.add(related[0])
         personas.append(row)
     cp = CustomerPersona(personas=personas, needs_analysis=c.fill(c.pb.sections.needs_analysis))
     if not c.req.notes:
-        cp.open_questions.append("已成交客户中哪一类占比最高（用于确定客户画像的优先级）")
+        cp.open_questions.append(say("customer_persona.ask"))
     return cp
 
 
@@ -256,12 +258,12 @@ def strategy(c: PlanContext) -> SalesStrategy:
     f, pb = c.fig, c.pb
     items = [StrategyItem(**i.model_dump()) for i in pb.sections.strategy]
     if f.products:
-        items.insert(0, StrategyItem(dimension="产品组合", strategy="、".join(p.name for p in f.products) + "分线经营",
-                                     measures="；".join(f"{p.name}目标{c.amt(p.amount)}（占{c.rate(p.share)}）"
-                                                       for p in f.products)))
+        items.insert(0, StrategyItem(
+            dimension="产品组合", strategy=say("sales_strategy.products_strategy", names="、".join(p.name for p in f.products)),
+            measures="；".join(say("sales_strategy.product_measure", name=p.name, amount=c.amt(p.amount),
+                                  share=c.rate(p.share)) for p in f.products)))
     keys = c.notes_about(["重点", "主要客户", "目标客户", "园区", "标杆"])
     if keys:
-        items.insert(0, StrategyItem(dimension="重点客户与区域", strategy=keys[0],
-                                     measures=f"逐一建立客户档案和推进计划，由{c.owner([pb.hiring.default_quota_role])}"
-                                              f"负责、{c.manager}每月检查"))
+        items.insert(0, StrategyItem(dimension="重点客户与区域", strategy=keys[0], measures=say(
+            "sales_strategy.key_measures", owner=c.owner([pb.hiring.default_quota_role]), manager=c.manager)))
     return SalesStrategy(items=items, sales_process=list(pb.sections.sales_process))

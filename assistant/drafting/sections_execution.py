@@ -29,6 +29,7 @@ from ..schema import (
 )
 from .plan_context import PLAN_OWNER, PlanContext
 from .sections_analysis import quarter_shape, ranked_risks
+from .templates import say
 
 ROLE_WORDS = {"revenue": "收入渠道", "lead_source": "线索来源", "both": "收入渠道兼线索来源"}
 
@@ -49,36 +50,37 @@ def breakdown(c: PlanContext) -> TargetBreakdown:
     f, pb = c.fig, c.pb
     basis = f.seasonality_basis
     sf = c.festival_in_period()
-    notes = ["行业节奏：" + "；".join(f.seasonality_notes[:6])] if f.seasonality_notes else []
+    notes = [say("target_breakdown.rhythm", reasons="；".join(f.seasonality_notes[:6]))] if f.seasonality_notes else []
     if sf and pb.seasonality.spring_festival:
-        notes.append(f"{sf.year}年春节是{sf.month}月{sf.day}日：{pb.seasonality.spring_festival}")
+        notes.append(say("target_breakdown.festival", year=sf.year, month=sf.month, day=sf.day,
+                         effect=pb.seasonality.spring_festival))
     shape = quarter_shape(c)
     if shape:
-        notes.append(f"节奏：{shape}")
+        notes.append(say("target_breakdown.shape", shape=shape))
     if f.pipeline_need:
         n = f.pipeline_need
-        src = "现有客户的持续进货" if pb.deal.per_year else f"期初储备（已在跟进的{_plain(f.funnel[0].name)}等各阶段）"
-        notes.append(f"{month_span(n.months)}的{c.amt(n.amount)}早于新开发客户能成交的日期"
-                     f"（{n.first_new_close:%Y-%m-%d}），只能来自{src}，需在期初逐一核对")
+        src = say("target_breakdown.reserve_existing") if pb.deal.per_year else \
+            say("target_breakdown.reserve_pipeline", top=_plain(f.funnel[0].name))
+        notes.append(say("target_breakdown.reserve", months=month_span(n.months), amount=c.amt(n.amount),
+                         date=f"{n.first_new_close:%Y-%m-%d}", source=src))
     rookies = [r for r in f.reps if r.new_hire]
     if rookies:
-        notes.append(f"个人指标按有效产能月分配：{len(rookies)}名新人按到岗月份和爬坡期折算")
+        notes.append(say("target_breakdown.rookies", count=len(rookies)))
     return TargetBreakdown(seasonality_basis=basis, notes=notes, regions=list(f.regions), products=list(f.products))
 
 
 def funnel(c: PlanContext) -> FunnelCapacity:
     f, pb = c.fig, c.pb
-    parts = [f"{f.lead_time_note}。按{f.win_rate_label}{c.rate(f.win_rate)}，管道需保持在目标的"
-             f"{f.pipeline_coverage:g}倍，即{c.amt(f.pipeline_value)}。"]
+    parts = [say("funnel_capacity.lead_time", note=f.lead_time_note, win_label=f.win_rate_label,
+                 win_rate=c.rate(f.win_rate), coverage=f"{f.pipeline_coverage:g}", value=c.amt(f.pipeline_value))]
     if pb.funnel.note:
         parts.append(pb.funnel.note)
     if pb.deal.per_year:
-        parts.append("上面的漏斗按全部业绩都要重新开发来算，是上限；现有客户贡献越多，需要新开发的越少，"
-                     "请用上期客户名单扣除后再定开发数量。")
+        parts.append(say("funnel_capacity.per_year"))
     leads = [ch for ch in f.channels if ch.leads]
     if leads:
-        parts.append("线索来源分工：" + "、".join(f"{ch.channel}约{ch.leads}条" for ch in leads) + "。")
-    parts.append(f"人效参照：{pb.productivity.coverage}")
+        parts.append(say("funnel_capacity.leads", leads="、".join(f"{ch.channel}约{ch.leads}条" for ch in leads)))
+    parts.append(say("funnel_capacity.productivity", coverage=pb.productivity.coverage))
     return FunnelCapacity(analysis="".join(parts))
 
 
@@ -89,14 +91,14 @@ def channels(c: PlanContext) -> ChannelPlan:
     for ch in f.channels:
         role = ROLE_WORDS[ch.role]
         if ch.role != "revenue" and ch.leads is not None:
-            role += f"（约{ch.leads}条{top}）"
+            role = say("channel_plan.lead_role", role=role, leads=ch.leads, top=top)
         rows.append(ChannelRow(channel=ch.channel, role=role, target_share=ch.share, target_amount=ch.amount,
                                leads=ch.leads, actions=ch.actions or "按渠道设定目标与考核，月度检查"))
     plan = ChannelPlan(channels=rows)
     if any(ch.role == "lead_source" for ch in f.channels):
-        plan.notes.append("线索来源不分销售额，只考核带来的线索数量和转化；收入目标只由收入渠道承担")
+        plan.notes.append(say("channel_plan.lead_note"))
     if any(ch.share is not None for ch in f.channels):
-        plan.assumptions.append(f"收入渠道占比按{pb.name}常见占比估算，待用贵司去年的渠道数据替换")
+        plan.assumptions.append(say("channel_plan.share_note", playbook=pb.name))
     return plan
 
 
@@ -111,24 +113,24 @@ def team(c: PlanContext) -> Team:
         rows.append(RoleRow(role=line.role, count=line.count, responsibilities=resp))
     if c.needs_plan_owner:
         manager = next(r for r in pb.roles if r.key == pb.hiring.manager_role)
-        rows.append(RoleRow(role=PLAN_OWNER, count=1, responsibilities=f"本方案负责人：{manager.responsibilities}"))
+        rows.append(RoleRow(role=PLAN_OWNER, count=1, responsibilities=say("team.plan_owner",
+                                                                           duties=manager.responsibilities)))
     hiring = []
     for line in c.req.team:
         if line.new_hires:
             hiring.append(HiringRow(role=line.role, count=line.new_hires,
                                     by_month=f"{line.hire_month}月" if line.hire_month else "期初",
-                                    reason=f"已定的扩编计划，爬坡{line.ramp_months}个月"))
+                                    reason=say("team.given_hires", ramp=line.ramp_months)))
     quota_role = next(r for r in pb.roles if r.key == pb.hiring.default_quota_role)
     for h in f.hiring:
-        hiring.append(HiringRow(role=h.role, count=h.count, by_month=h.start_month, reason=(
-            f"补产能缺口：{h.recruit_by:%Y-%m-%d}前启动招聘（到岗约需{round(quota_role.hire_lead_days.mid)}天），"
-            f"爬坡{h.ramp_months}个月，期内新增产能约{c.amt(h.capacity)}；每月最多招{pb.hiring.max_per_month}人")))
+        hiring.append(HiringRow(role=h.role, count=h.count, by_month=h.start_month, reason=say(
+            "team.gap_hires", recruit_by=f"{h.recruit_by:%Y-%m-%d}", lead=round(quota_role.hire_lead_days.mid),
+            ramp=h.ramp_months, capacity=c.amt(h.capacity), cap=pb.hiring.max_per_month)))
     t = Team(roles=rows, hiring=hiring, collaboration=list(pb.sections.collaboration))
     if f.capacity_gap_after_hiring > 0:
-        t.open_questions.append(f"招聘后仍缺约{c.amt(f.capacity_gap_after_hiring)}产能：由渠道/代理承担、提高人效，"
-                                "还是调整目标？")
+        t.open_questions.append(say("team.ask_leftover", left=c.amt(f.capacity_gap_after_hiring)))
     if any(line.assumed for line in f.team):
-        t.assumptions.append("团队为按产能测算的假设，不是现有团队")
+        t.assumptions.append(say("team.assumed"))
     return t
 
 
@@ -136,35 +138,39 @@ def actions(c: PlanContext) -> ActionPlan:
     f, pb = c.fig, c.pb
     items = []
     for a, when, late in c.schedule(pb.sections.actions):
-        task = a.task + ("（成果计入下一期）" if late else "")
+        task = a.task + (say("action_plan.next_period") if late else "")
         items.append(ActionItem(task=task, owner="、".join(dict.fromkeys(c.owner([k]) for k in a.owner[:2])),
                                 deadline=when, deliverable=a.deliverable, resources=a.resources))
     need = f.pipeline_need
     if need and need.share >= 0.05:
-        src = "现有客户的进货计划" if pb.deal.per_year else f"期初已在跟进的{_plain(f.funnel[0].name)}等各阶段储备"
-        items.append(ActionItem(task=f"盘点{src}，核对{month_span(need.months)}的{c.amt(need.amount)}能否落地",
+        kind = "existing" if pb.deal.per_year else "pipeline"
+        src = say(f"action_plan.reserve_{kind}", top=_plain(f.funnel[0].name))
+        items.append(ActionItem(task=say("action_plan.reserve", source=src, months=month_span(need.months),
+                                         amount=c.amt(need.amount)),
                                 owner=c.manager, deadline=c.clamp(f.period_start + timedelta(days=5)),
-                                deliverable="分客户的月度进货计划" if pb.deal.per_year else
-                                "储备清单（金额、预计成交月份、负责人）", resources="CRM或台账"))
+                                deliverable=say(f"action_plan.reserve_deliverable_{kind}"), resources="CRM或台账"))
     for h in f.hiring:
-        items.append(ActionItem(task=f"启动{h.count}名{h.role}招聘（{h.start_month}到岗）", owner=f"{c.manager}、人力资源部",
+        items.append(ActionItem(task=say("action_plan.hire", count=h.count, role=h.role, month=h.start_month),
+                                owner=f"{c.manager}、人力资源部",
                                 deadline=c.clamp(h.recruit_by), deliverable="录用名单", resources="招聘渠道与预算"))
         y, m = int(h.start_month[:4]), int(h.start_month[5:-1])
-        items.append(ActionItem(task=f"新到岗{h.role}上岗培训与带教分配", owner=c.manager,
+        items.append(ActionItem(task=say("action_plan.onboarding", role=h.role), owner=c.manager,
                                 deadline=c.clamp(date(y, m, 1) + timedelta(days=7)), deliverable="带教计划与首月目标",
                                 resources="产品与流程培训材料"))
     for line in c.req.team:
         if line.new_hires:
             month = line.hire_month or f.period_start.month
             year = f.period_start.year if month >= f.period_start.month else f.period_start.year + 1
-            items.append(ActionItem(task=f"完成{line.new_hires}名新{line.role}招聘到岗并安排带教", owner=c.manager,
+            items.append(ActionItem(task=say("action_plan.given_hires", count=line.new_hires, role=line.role),
+                                    owner=c.manager,
                                     deadline=c.clamp(date(year, month, 1)), deliverable="到岗名单与带教计划",
                                     resources="招聘渠道、带教人"))
     reviewer = next((t.role for t in f.team if re.search(r"总监|总经理|负责人", t.role)), c.manager)
     for q in f.quarters:
         year, n = int(q.label[:4]), int(q.label[-1])
         end = date(year, 12, 31) if n == 4 else date(year, 3 * n + 1, 1) - timedelta(days=1)
-        items.append(ActionItem(task=f"{q.label}复盘：{c.amt(q.amount)}目标的达成与下季调整", owner=reviewer,
+        items.append(ActionItem(task=say("action_plan.review", quarter=q.label, amount=c.amt(q.amount)),
+                                owner=reviewer,
                                 deadline=min(end, f.period_end), deliverable="季度复盘与调整清单",
                                 resources="CRM、财务与台账数据"))
     items.sort(key=lambda i: i.deadline)

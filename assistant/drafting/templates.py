@@ -38,3 +38,11 @@ def fill(value: Any, slots: dict[str, str]) -> Any:
     if isinstance(value, dict):
         return {k: fill(v, slots) for k, v in value.items()}
     return value
+
+
+def say(path: str, **slots: object) -> str:
+    """One offline sentence: `say("swot.baseline", baseline="960万元")` fills templates()["swot"]["baseline"]."""
+    node: Any = templates()
+    for key in path.split("."):
+        node = node[key]
+    return fill(node, {k: str(v) for k, v in slots.items()})

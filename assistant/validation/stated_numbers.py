@@ -163,6 +163,9 @@ def splits(doc: PlanDoc, keys: list[str]) -> list[Split]:
                         and not re.search(r"占比|比例|率|%", h)), None)
             shr = next((i for i, h in enumerate(table.headers) if re.search(r"占比|比例|份额", h)), None)
             scale = header_scale(table.headers[amt], unit) if amt is not None else 1.0
+            # a lead source (展会、抖音) carries leads, not revenue: a row with neither amount nor share is not a split
+            body = [r for r in body if not all(i is not None and i < len(r) and r[i].strip() in ("", "—", "-")
+                                               for i in (amt, shr))]
             amounts = [a for r in body if amt is not None and amt < len(r)
                        and (a := cell_amount(r[amt], unit, scale)) is not None]
             shares = [rates(r[shr])[0] for r in body if shr is not None and shr < len(r) and rates(r[shr])]

@@ -62,13 +62,13 @@ def inconsistent_numbers(plan: SalesPlan) -> SalesPlan:
     s.target_breakdown.months[0].amount += 50  # months no longer add up to the quarters and the target
     for rep in s.target_breakdown.reps:  # quotas cover only half the target
         rep.quota = round(rep.quota / 2, 2)
-    s.channel_plan.channels[0].target_amount = 500  # channels add up to 1,300
+    s.channel_plan.channels[0].target_amount += 100  # channels add up to 1,300
     stages = s.funnel_capacity.stages
     stages[1].count = 2000  # 合格线索 more than 线索
     stages[-1].count = 120  # 成交 no longer target ÷ deal size
     s.funnel_capacity.inputs[2].value = "135%"  # a conversion rate above 100%
     s.funnel_capacity.capacity[4].value = "2倍"  # coverage below 1 ÷ win rate
-    s.budget.lines[0].amount = 80  # budget lines add up to 170, total 150
+    s.budget.lines[0].amount += 20  # budget lines add up to 170, total 150
     s.sales_targets.statement = s.sales_targets.statement.replace("增长25%", "增长30%")
     s.action_plan.items[-1].deadline = date(2028, 1, 15)  # after the period
     return plan
