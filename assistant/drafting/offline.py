@@ -120,7 +120,9 @@ def redraft_offline(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPla
     plan = plan.model_copy(deep=True)
     figures = compute_figures(plan.request)
     plan.figures = figures
-    plan.assumptions = figures.assumptions
+    # assumptions the engine does not make (the pipeline's stand-ins for a missing company or period) stay first
+    own = {a.field for a in figures.assumptions}
+    plan.assumptions = [*(a for a in plan.assumptions if a.field not in own), *figures.assumptions]
     plan.open_questions = list(dict.fromkeys([*plan.open_questions, *figures.open_questions]))
     keys = [k for k in SECTION_KEYS if k in feedback]
     for key in keys:
