@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
+from ..quantities import cn_to_number
+
 # Lunar New Year's day (春节) by year; outside this table the festival month is taken as February.
 SPRING_FESTIVAL: dict[int, date] = {
     2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6),
@@ -80,20 +82,14 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９％～－，；：（�
 def _cn_int(s: str) -> int | None:
     if s.isdigit():
         return int(s)
-    if s in _CN_NUM:
-        return _CN_NUM[s]
-    if len(s) == 2 and s[0] == "十" and s[1] in _CN_NUM:
-        return 10 + _CN_NUM[s[1]]
-    if len(s) == 2 and s[1] == "十" and s[0] in _CN_NUM:
-        return _CN_NUM[s[0]] * 10
-    if len(s) == 3 and s[1] == "十":
-        return _CN_NUM.get(s[0], 0) * 10 + _CN_NUM.get(s[2], 0)
-    return None
+    try:
+        return int(cn_to_number(s))
+    except ValueError:
+        return None
 
 
 _N = r"(?:\d{1,2}|十[一二]?|[一二三四五六七八九])"
 _RANGE = re.compile(rf"({_N})\s*月?\s*(?:-|~|—|–|到|至)\s*({_N})\s*月(?:份)?")
-_LIST = re.compile(rf"({_N})\s*月?\s*(?:、|和|及|与|,)\s*(?=(?:{_N})\s*月?\s*(?:、|和|及|与|,|月))")
 _SINGLE = re.compile(rf"({_N})\s*月(?:份)?")
 _QUARTER = re.compile(r"(?:Q|q)\s*([1-4])|第?([一二三四1-4])\s*季度")
 _PCT = re.compile(r"(\d+(?:\.\d+)?)\s*%|百分之([一二三四五六七八九十]+)")
