@@ -93,4 +93,4 @@ class Model:
 
 MODES = [pytest.param("record" if RECORD else "replay", id="recorded"),
          pytest.param("live", id="live", marks=[pytest.mark.live,
-                                                  pytest.mark.skipif(not LIVE, reason="PLAN_LLM_BASE_URL not set")])]
+                                                  pytest.mark.skipif(not LIVE, reason="live: set PLAN_LIVE_TESTS=1 and PLAN_LLM_BASE_URL (+ PLAN_LLM_MODEL) to run against a model")])]
