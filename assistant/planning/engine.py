@@ -33,7 +33,7 @@ DEFAULT_EXPENSE_RATIO = 0.10
 DEFAULT_BUDGET_SPLIT = [("获客（展会、线上推广、拜访）", 0.40), ("客户维护（增值服务、客情）", 0.20),
                         ("团队激励（提成、奖金）", 0.30), ("应急储备", 0.10)]
 TOUCHES_PER_LEAD = 3
-SOURCE_METHOD = "方法论默认值（knowledge/）"
+SOURCE_METHOD = "销售方法论常用值"
 
 
 def allocate(total: float, weights: list[float]) -> list[float]:
