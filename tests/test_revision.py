@@ -50,6 +50,15 @@ def test_an_existing_budget_line_can_be_moved_by_percentage_points(plan, setting
     assert "40% → 50%" in result.message
 
 
+def test_the_other_budget_lines_keep_their_proportions_in_round_amounts(plan, settings):
+    # 150万 split 60 / 30 / 45 / 15; 获客 to 50% leaves 75万 for the others in their old 30 : 45 : 15
+    result = revise(plan, "获客预算提高到50%", drafter=make_drafter(settings))
+    amounts = {b.item.split("（")[0]: b.amount for b in result.plan.figures.budget_lines}
+    assert amounts == {"获客": 75.0, "客户维护": 25.0, "团队激励": 37.5, "应急储备": 12.5}
+    shown = {line.item.split("（")[0]: line.amount for line in result.plan.sections.budget.lines}
+    assert shown == amounts
+
+
 def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
     result = revise(plan, "目标改成1500万", drafter=make_drafter(settings))
     new = result.plan

@@ -20,7 +20,8 @@ from typing import Any
 from ..drafting.drafter import Drafter
 from ..drafting.figures import apply_figures
 from ..drafting.offline import draft_section, plan_title
-from ..planning.engine import allocate, compute_figures
+from ..planning.engine import compute_figures
+from ..planning.rounding import round_split
 from ..quantities import format_amount, format_rate, parse_rate
 from ..request import PlanRequest, RequestError, build_request
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
@@ -92,10 +93,13 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
     if not 0 < share <= 1:
         raise RevisionError(f"预算科目「{item}」的占比需在0到100%之间，按您的说法会变成 {share:.0%}")
     name = match or item
-    kept = [(n, s) for n, s in lines if n != name and s > 0] if share < 1 else []
-    rest = allocate(round((1 - share) * 100, 2), [s for _, s in kept]) if kept else []
-    pct = dict(zip([n for n, _ in kept], rest, strict=True))
-    split = [{"item": n, "share": share} if n == name else {"item": n, "share": round(pct[n] / 100, 4)}
+    total = plan.figures.budget_total or 100.0
+    kept = [(b.item, b.amount or b.share) for b in plan.figures.budget_lines
+            if b.item != name and (b.amount or b.share) > 0] if share < 1 else []
+    # the rest keep their proportions, in amounts people would write (25 / 12.5, not 25.01 / 12.49)
+    rest = round_split(round(total * (1 - share), 2), [w for _, w in kept])
+    pct = {n: round(a / total, 6) for (n, _), a in zip(kept, rest, strict=True)}
+    split = [{"item": n, "share": share} if n == name else {"item": n, "share": pct[n]}
              for n in names if n == name or pct.get(n, 0) > 0]
     if not match:
         split.append({"item": name, "share": share})
