@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml
 	@echo "安装依赖到 $(VENV)/（首次约 3 分钟，之后只在 pyproject.toml 变化时重装）……"
 	@rm -f $(STAMP)
 	@if ! $(BIN)/python -m pip install --disable-pip-version-check -e ".[test]" 2>&1 | tee $(VENV)/install.log \
-	  | awk '/^Collecting /{n++; printf "  [%d] %s\n", n, $$2; fflush()} \
-	         /^Installing collected/{print "  正在安装已下载的包（约 1 分钟）……"; fflush()}'; then \
+	  | { n=0; while IFS= read -r line; do case "$$line" in \
+	        "Collecting "*) n=$$((n + 1)); set -f -- $$line; echo "  [$$n] $$2";; \
+	        "Installing collected"*) echo "  正在安装已下载的包（约 1 分钟）……";; esac; done; }; then \
 	  echo "安装失败，最后几行（完整日志见 $(VENV)/install.log）：" >&2; tail -n 15 $(VENV)/install.log >&2; exit 1; fi
 	@touch $(STAMP)
 	@echo "依赖已装好（$$($(BIN)/python --version)）。"

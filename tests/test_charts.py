@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -73,7 +72,7 @@ def test_the_monthly_bars_are_as_tall_as_the_engine_says_so_the_seasonality_show
     heights = bar_heights(targets_chart(plan.figures).png)
     assert len(heights) == 12
     assert max(months) / min(months) > 2, "the example's 11-12月 are more than twice 2月"
-    for amount, height in zip(months, heights):
+    for amount, height in zip(months, heights, strict=True):
         assert abs(height / max(heights) - amount / max(months)) < 0.03
 
 

@@ -32,7 +32,7 @@ def batch(
     未填目标的区域按市场潜力、去年销售额、人数加权分配（合计与总目标分毫不差）。中断后重新运行同一命令会跳过已完成的区域。
     退出码：0 全部完成；1 有区域失败（原因见 summary.md）；2 输入文件无法使用。
     """
-    
+
     from ..batch.allocation import BatchInputError, prepare
     from ..batch.run import SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch, totals
     from ..config import get_settings

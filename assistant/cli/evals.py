@@ -30,7 +30,7 @@ def _exit_on_regression(err, regression: bool, fail_on_regression: bool) -> None
 
 
 def _console(stderr: bool = False):
-    
+
     return make_console(stderr=stderr, highlight=False)
 
 

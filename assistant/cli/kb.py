@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.table import Table
 
 from .console import EXIT_BAD_INPUT, make_console
-from rich.table import Table
 
 app = typer.Typer(help="知识库：导入、检索、管理方法论文档", no_args_is_help=True, rich_markup_mode=None)
 console = make_console()

@@ -24,7 +24,7 @@ def logs(ctx: typer.Context,
     """列出最近的模型调用；用 `planassist logs show 编号` 查看某次调用的完整内容。"""
     if ctx.invoked_subcommand:
         return
-    
+
     from ..drafting.call_log import OUTCOME_LABELS
 
     records = _log().recent(count, section)
@@ -42,7 +42,7 @@ def logs(ctx: typer.Context,
 @app.command("show")
 def show(call_id: int = typer.Argument(..., help="调用编号（见 planassist logs）")) -> None:
     """显示一次模型调用的完整内容：发给模型的消息、模型的回答和检查结果。"""
-    
+
     from ..drafting.call_log import OUTCOME_LABELS
 
     record = _log().get(call_id)

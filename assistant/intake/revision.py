@@ -182,9 +182,8 @@ def apply_revision(plan: SalesPlan, revision: Revision, *, drafter: Drafter,
             section = draft_section(key, new.request, new.figures)
             if key in revision.sections and before is not None and section.model_dump(exclude={"open_questions"}) \
                     == before.model_dump(exclude={"open_questions"}):
-                unchanged.append(key)
-                note = f"修改要求待落实：{revision.instruction}"
-                section.open_questions = list(dict.fromkeys([*before.open_questions, note]))
+                unchanged.append(key)  # the plan keeps the section as it was; the message says why
+                section = before.model_copy(deep=True)
             setattr(new.sections, key, section)
             new.metadata.sections[key] = SectionRun(status="offline")
             if progress:
@@ -236,8 +235,9 @@ def _message(revision: Revision, old: SalesPlan, new: SalesPlan, targets: list[s
         parts.append("方案未改动：这次的说法没有改变任何数字或章节。")
     if unchanged:
         titles = "、".join(f"「{SECTIONS[k].title}」" for k in unchanged)
-        parts.append(f"离线起草器无法按文字要求改写{titles}：已把您的要求记入该节「待确认」。"
-                     "配置模型（PLAN_LLM_MODEL 和 PLAN_LLM_BASE_URL）后，同样的说法会由模型改写本节。")
+        parts.append(f"{titles}没有变化：离线起草器只能按数字和您给的事实重写章节，不能按文字要求改写措辞，"
+                     f"这需要接入大模型（见 README「接入大模型」）。可以直接告诉我具体事实，"
+                     f"例如「最大的风险是原材料涨价，由采购经理负责应对」，我会写进方案。")
     parts.append("如不满意，可以说「撤销」回到上一版。")
     return "\n\n".join(parts)
 

@@ -29,6 +29,6 @@ def round_split(total: float, weights: list[float]) -> list[float]:
                 :cents // unit - sum(parts)]:
             parts[i] += 1
         amounts = [p * unit / 100 for p in parts]
-        if all(abs(a - e) <= TOLERANCE * abs(e) and (a > 0 or e == 0) for a, e in zip(amounts, exact)):
+        if all(abs(a - e) <= TOLERANCE * abs(e) and (a > 0 or e == 0) for a, e in zip(amounts, exact, strict=True)):
             return amounts
     return amounts

@@ -294,8 +294,11 @@ def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[S
         session.say(f"修改没有完成（{type(exc).__name__}: {str(exc)[:200]}）。当前方案保持不变，可以稍后重试。")
         yield session
         return
-    if not result.sections and not result.changed_fields:  # nothing moved: no new version to undo
-        session.say(result.message)
+    if not result.changed_fields and set(result.unchanged) >= set(result.sections):  # nothing moved: no new version
+        session.reset_progress("revise")
+        session.say(f"{'、'.join(SECTIONS[k].title for k in result.unchanged)}没有变化（离线模式，原因同上）。"
+                    if result.unchanged and session.told_model_only else result.message)
+        session.told_model_only = session.told_model_only or bool(result.unchanged)
         yield session
         return
     before = session.report.score if session.report is not None else None

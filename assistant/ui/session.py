@@ -164,6 +164,7 @@ class Session:
     progress: dict[str, str] = field(default_factory=dict)
     progress_detail: dict[str, str] = field(default_factory=dict)
     progress_mode: str = "draft"  # draft: every section is redrafted; revise / repair: only some are
+    told_model_only: bool = False  # said once that rewording needs a model; later requests get a short reply
     report: Any = None
     exports: dict[str, str] = field(default_factory=dict)
     exported: tuple[str, int, str] | None = None
