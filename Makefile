@@ -16,8 +16,9 @@ install: $(STAMP)
 
 # a .venv made by an unsuitable or missing interpreter (or a failed install) is rebuilt, never reused
 $(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON)" ]; then \
-	  echo "需要 Python 3.11、3.12 或 3.13（没有在 PATH 上找到）。可用 make PYTHON=/path/to/python3.12 指定。" >&2; exit 1; fi
+	@if [ -z "$(PYTHON)" ] || ! "$(PYTHON)" -c '$(SUITABLE)' 2>/dev/null; then \
+	  echo "需要 Python 3.11、3.12 或 3.13（$(if $(PYTHON),$(PYTHON) 不是,PATH 上没有找到)）。可用 make PYTHON=/path/to/python3.12 指定。" >&2; \
+	  exit 1; fi
 	@if [ -d $(VENV) ] && ! $(BIN)/python -c '$(SUITABLE)' 2>/dev/null; then \
 	  echo "现有 $(VENV)/ 不是由 Python 3.11–3.13 创建的（或已损坏），重新创建……"; rm -rf $(VENV); fi
 	@if [ ! -x $(BIN)/python ]; then echo "用 $$($(PYTHON) --version) 创建 $(VENV)/ ……"; $(PYTHON) -m venv $(VENV); fi
