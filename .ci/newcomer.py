@@ -17,6 +17,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -118,23 +119,29 @@ class Run:
         print("$ make run   （启动界面，打开页面，然后停止）", flush=True)
         proc = subprocess.Popen(["make", "run"], cwd=self.clone, env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+        reader.start()
         page = ""
         try:
             deadline = time.monotonic() + 180
-            while time.monotonic() < deadline and proc.poll() is None:
+            while time.monotonic() < deadline and proc.poll() is None and not page:
                 try:
                     page = urllib.request.urlopen("http://127.0.0.1:7860/", timeout=5).read().decode("utf-8", "replace")
-                    time.sleep(3)  # the address is printed right after the server answers
-                    break
                 except OSError:
                     time.sleep(2)
+            until = time.monotonic() + 30  # the address is printed right after the server answers
+            while time.monotonic() < until and not any("http://127.0.0.1:7860" in line for line in lines):
+                time.sleep(0.5)
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                output = proc.communicate(timeout=30)[0]
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-                output = proc.communicate()[0]
+                proc.wait()
+            reader.join(timeout=10)
+        output = "".join(lines)
         self.ok("make run 打开了 http://127.0.0.1:7860/ 的页面", "方案助手" in page, output[-1500:])
         self.ok("启动时说明了地址", "http://127.0.0.1:7860" in output, output[-800:])
 
