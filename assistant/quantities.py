@@ -143,7 +143,7 @@ def format_number(value: float, *, grouped: bool = True, trim: bool = True, deci
     """The one formatter of amounts: two decimals, thousands separators (`grouped`), trailing zeros dropped (`trim`)
     as people write them: 1,200 / 1,200.5; table cells keep the zeros (1,200.00), CSV cells drop the separators."""
     text = f"{value:,.{decimals}f}" if grouped else f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if trim else text
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
 
 
 def format_amount(value: float, unit: str) -> str:

@@ -1,13 +1,15 @@
 """Rendering a SalesPlan as Markdown, DOCX and JSON.
 
-One walk over the plan produces blocks (heading / paragraph / bullets / table); Markdown and DOCX are two emitters
-of the same blocks, so both formats always show the same content. Writes are atomic.
+One walk over the plan produces blocks (heading / paragraph / bullets / table / chart); Markdown and DOCX are two
+emitters of the same blocks, so both formats always show the same content. Charts (assistant.charts, drawn from the
+plan's figures) sit in the sections they illustrate: embedded in the DOCX, PNG files in a folder beside a Markdown
+file (`方案_图表/`), data URIs in the UI preview. DOCX pages are A4. Writes are atomic, a Markdown file's charts first.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,8 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .charts import Chart, plan_charts
 from .files import atomic_write
 from .quantities import format_number, format_rate
+from .retrieval.models import source_label
 from .schema import SalesPlan, SectionBase
 
 AMOUNT_FIELDS = {"amount", "quota", "target_amount", "total", "revenue_target"}
@@ -24,16 +28,19 @@ RATE_FIELDS = {"share", "conversion_to_next", "target_share", "expense_ratio"}
 SKIP_FIELDS = set(SectionBase.model_fields)  # citations, assumptions, open questions: shown apart
 CN_NUMERALS = "一二三四五六七八九十"
 FORMATS = ("md", "docx", "json")
+CHART_FOLDER_SUFFIX = "_图表"  # 方案.md -> 方案_图表/targets.png
+A4_MM, MARGIN_MM, CHART_WIDTH_MM = (210, 297), 25, 160
 
 
 @dataclass
 class Block:
-    kind: Literal["heading", "paragraph", "bullets", "table"]
+    kind: Literal["heading", "paragraph", "bullets", "table", "chart"]
     text: str = ""
     level: int = 2
     items: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    chart: Chart | None = None
 
 
 def _ordinal(i: int) -> str:
@@ -98,8 +105,13 @@ def section_blocks(section: SectionBase, unit: str, ref_numbers: dict[str, int])
     return blocks
 
 
-def plan_blocks(plan: SalesPlan) -> list[Block]:
+def plan_blocks(plan: SalesPlan, charts: bool = True) -> list[Block]:
+    """The plan as blocks; with `charts`, each section's charts follow its heading, captioned 图1, 图2, …"""
     fig = plan.figures
+    by_section: dict[str, list[Chart]] = {}
+    for chart in plan_charts(fig) if charts else []:
+        by_section.setdefault(chart.section or "", []).append(chart)
+    figure_no = 0
     meta = plan.metadata
     who = "离线起草器（未使用大模型）" if meta.drafter == "offline" else f"模型 {meta.model}（提示词 {meta.prompt_version}）"
     blocks = [Block("heading", text=plan.title, level=1),
@@ -124,6 +136,9 @@ def plan_blocks(plan: SalesPlan) -> list[Block]:
         run = meta.sections.get(spec.key)
         if run and run.status == "fallback":
             blocks.append(Block("paragraph", text=f"> 注意：本节由离线起草器兜底生成，原因：{run.fallback_reason or '模型输出未通过检查'}"))
+        for chart in by_section.get(spec.key, []):
+            figure_no += 1
+            blocks.append(Block("chart", text=f"图{figure_no} {chart.title}", chart=chart))
         blocks.extend(section_blocks(section, fig.unit, ref_numbers))
     blocks.append(Block("heading", text="附：假设与待确认事项", level=2))
     if plan.assumptions:
@@ -135,7 +150,7 @@ def plan_blocks(plan: SalesPlan) -> list[Block]:
         blocks.append(Block("bullets", items=[f"待确认：{q}" for q in questions]))
     if plan.references:
         blocks.append(Block("heading", text="参考资料", level=2))
-        blocks.append(Block("bullets", items=[f"[{i}] {r.title}（{r.source}）" for i, r in
+        blocks.append(Block("bullets", items=[f"[{i}] {r.title}（{source_label(r.source)}）" for i, r in
                                               enumerate(plan.references, start=1)]))
     return blocks
 
@@ -147,10 +162,25 @@ def _mdcell_text(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
-def to_markdown(plan: SalesPlan) -> str:
+def chart_folder(stem: str) -> str:
+    """The folder beside `<stem>.md` that holds its charts."""
+    return f"{stem}{CHART_FOLDER_SUFFIX}"
+
+
+def data_uri(chart: Chart) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
+
+
+def to_markdown(plan: SalesPlan, image_src: Callable[[Chart], str] | None = None) -> str:
+    """Markdown; charts appear as images where `image_src` says each one lives (a relative path, a data URI), and are
+    left out without it (text for a terminal)."""
     out: list[str] = []
-    for b in plan_blocks(plan):
-        if b.kind == "heading":
+    for b in plan_blocks(plan, charts=image_src is not None):
+        if b.kind == "chart":
+            out.append(f"![{b.text}]({image_src(b.chart)})\n")
+        elif b.kind == "heading":
             out.append(f"{'#' * b.level} {b.text}\n")
         elif b.kind == "paragraph":
             out.append(f"{b.text}\n")
@@ -166,6 +196,14 @@ def to_markdown(plan: SalesPlan) -> str:
 
 def to_json(plan: SalesPlan) -> str:
     return plan.model_dump_json(indent=2)
+
+
+def _a4(doc) -> None:
+    from docx.shared import Mm
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(A4_MM[0]), Mm(A4_MM[1])
+        section.left_margin = section.right_margin = section.top_margin = section.bottom_margin = Mm(MARGIN_MM)
 
 
 def _cjk_fonts(doc) -> None:
@@ -200,14 +238,24 @@ def _add_runs(paragraph, text: str) -> None:
 
 def to_docx_bytes(plan: SalesPlan) -> bytes:
     from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
 
     doc = Document()
+    _a4(doc)
     _cjk_fonts(doc)
     doc.core_properties.title = plan.title
     bullet_id, grid_id = doc.styles["List Bullet"].style_id, doc.styles["Table Grid"].style_id
     heading_ids = {1: doc.styles["Title"].style_id, 2: doc.styles["Heading 1"].style_id}
     for b in plan_blocks(plan):
-        if b.kind == "heading":
+        if b.kind == "chart":
+            picture = doc.add_paragraph()
+            picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            picture.add_run().add_picture(io.BytesIO(b.chart.png), width=Mm(CHART_WIDTH_MM))
+            caption = doc.add_paragraph()
+            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            caption.add_run(b.text).italic = True
+        elif b.kind == "heading":
             para = doc.add_paragraph()
             para._p.style = heading_ids.get(b.level, heading_ids[2])  # by id: lookups by name are slow
             para.add_run(b.text)
@@ -246,7 +294,7 @@ def output_format(path: Path | None = None, fmt: str | None = None) -> str:
 
 
 def render(plan: SalesPlan, fmt: str) -> str | bytes:
-    """The plan in a format already chosen by `output_format`."""
+    """The plan in a format already chosen by `output_format` (Markdown without its chart files: see render_files)."""
     if fmt == "md":
         return to_markdown(plan)
     if fmt == "json":
@@ -256,9 +304,35 @@ def render(plan: SalesPlan, fmt: str) -> str | bytes:
     raise ValueError(f"不支持的导出格式「{fmt}」，可选：md、docx、json")
 
 
+def render_files(plan: SalesPlan, fmt: str, stem: str) -> dict[str, bytes]:
+    """Every file of the plan in `fmt`, by path relative to its folder; the plan's own file `<stem>.<fmt>` last.
+    Markdown brings its charts as PNGs in `<stem>_图表/`."""
+    if fmt != "md":
+        data = render(plan, fmt)
+        return {f"{stem}.{fmt}": data.encode("utf-8") if isinstance(data, str) else data}
+    folder = chart_folder(stem)
+    charts = {f"{folder}/{c.filename}": c.png for c in plan_charts(plan.figures)}
+    text = to_markdown(plan, image_src=lambda c: f"{folder}/{c.filename}")
+    return {**charts, f"{stem}.md": text.encode("utf-8")}
+
+
 def export(plan: SalesPlan, path: str | Path, fmt: str) -> Path:
-    """Write the plan atomically in a format already chosen by `output_format`."""
-    return atomic_write(path, render(plan, fmt))
+    """Write the plan atomically in a format already chosen by `output_format` (a Markdown file's charts first)."""
+    path = Path(path)
+    for name, data in render_files(plan, fmt, path.stem).items():
+        atomic_write(path.parent / name, data)
+    return path
+
+
+def markdown_zip(plan: SalesPlan, folder: Path, stem: str) -> Path:
+    """`<stem>_Markdown.zip` in `folder`: the Markdown file and its chart folder, for a single download."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in render_files(plan, "md", stem).items():
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return atomic_write(Path(folder) / f"{stem}_Markdown.zip", buf.getvalue())
 
 
 def load_plan_json(text: str) -> SalesPlan:

@@ -127,4 +127,4 @@ def test_bad_input_gets_a_clear_message_in_the_chat(server, tmp_path):
     assert "报价单.xlsx | 未导入" in report and "不支持的文件类型" in report
     assert "知识库导入结果" in chat[-1]["content"][0]["text"]
     found = page.client.predict("漏斗测算", "", 3, api_name="/kb_search")
-    assert "相关度" in found and ".md）" in found
+    assert "相关度" not in found and "（方案助手内置方法论）" in found and "knowledge/" not in found

@@ -292,10 +292,11 @@ def test_the_knowledge_panel_reports_each_upload_and_finds_what_was_added(settin
 
     table, removable = kb.kb_sources(settings)
     assert "华东渠道政策.md" in table and "内置方法论" in table
-    assert [p.rsplit("/", 1)[-1] for p in removable] == ["华东渠道政策.md"]
+    assert [label for label, _ in removable] == ["华东渠道政策.md"], "the dropdown names the file, not a server path"
+    assert str(settings.data_dir) not in table
     found = kb.kb_search(settings, "经销商返利", None, 3)
-    assert "华东渠道政策.md" in found and "相关度" in found
-    assert "已删除" in kb.kb_remove(settings, removable[0])
+    assert "华东渠道政策.md" in found and "相关度" not in found and str(settings.data_dir) not in found
+    assert "已删除" in kb.kb_remove(settings, removable[0][1])
     assert "不能单独删除" in kb.kb_remove(settings, "knowledge/smart_goals_and_breakdown.md")
     assert "请输入要检索的内容" in kb.kb_search(settings, "  ", None, 3)
 
@@ -325,3 +326,19 @@ def test_a_broken_knowledge_store_is_a_chinese_message_not_an_error_page(tmp_pat
     settings = Settings(data_dir=tmp_path)
     assert kb.kb_search(settings, "漏斗测算", None) == "知识库暂时无法使用：Chroma 数据目录无法打开"
     assert kb.kb_remove(settings, "uploads/a.md") == "知识库暂时无法使用：Chroma 数据目录无法打开"
+
+
+def test_nothing_internal_reaches_the_page_after_drafting_and_a_wording_request(session, settings):
+    from assistant.ui.session import exports_note, header, preview_view
+
+    say(session, "我们是华东工业润滑油有限公司，明年江苏要做到1200万，6个销售，预算150万")
+    say(session, "生成")
+    say(session, "风险部分再具体一点")
+    import re
+
+    preview = re.sub(r"\(data:image/png;base64,[^)]*\)", "", preview_view(session))
+    page = "\n".join([header(session), preview, exports_note(session),
+                      *[m["content"] for m in session.draft.chat if m["role"] == "assistant"]])
+    assert str(settings.data_dir) not in page and "PLAN_" not in page
+    assert "knowledge/" not in page and "方法论默认值（knowledge/）" not in page
+    assert "](data:image/png;base64," in preview_view(session), "the preview shows the charts inline"

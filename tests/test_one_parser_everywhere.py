@@ -83,3 +83,13 @@ def test_the_ui_form_keeps_other_roles_when_the_headcount_is_edited():
     new, _ = apply_form(fields, form)
     assert new["team"] == [{"role": "销售代表", "count": 8},
                            {"role": "售前", "count": 2, "quota_bearing": False}]
+
+
+def test_amounts_are_written_the_way_people_write_them():
+    from assistant.quantities import format_amount, format_number
+
+    assert format_amount(1200, "万元") == "1,200万元"
+    assert format_number(1250.5) == "1,250.5"
+    assert format_number(800, decimals=0) == "800", "whole numbers keep their zeros"
+    assert format_number(1200, trim=False) == "1,200.00"
+    assert format_number(1200, grouped=False) == "1200"

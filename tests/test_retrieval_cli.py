@@ -49,12 +49,19 @@ def test_ingest_prints_a_table_of_added_unchanged_and_skipped_files_with_reasons
     shutil.copytree(FIXTURES / "seeds", folder)
     (folder / "empty.txt").write_text("", encoding="utf-8")
     first = kb("ingest", str(folder), str(tmp_path / "missing.md"))
-    assert first.exit_code == 0, first.output
+    assert first.exit_code == 2, first.output  # the existing files are imported; the missing one is an input error
     assert "导入结果" in first.output
     assert first.output.count("新增") >= 5 and "文件为空" in first.output and "路径不存在" in first.output
     assert "新增 5，已替换 0，未变 0，跳过 2" in first.output
     again = kb("ingest", str(folder))
     assert "新增 0，已替换 0，未变 5，跳过 1" in again.output
+
+
+def test_ingest_of_a_path_that_does_not_exist_is_an_input_error_and_imports_nothing(tmp_path):
+    result = kb("ingest", str(tmp_path / "我的资料"))
+    assert result.exit_code == 2
+    assert "找不到要导入的文件或文件夹" in result.output and "我的资料" in result.output
+    assert "导入结果" not in result.output
 
 
 def test_search_json_returns_chunks_with_ids_scores_and_sources():

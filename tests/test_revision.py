@@ -9,7 +9,7 @@ from assistant.config import Settings
 from assistant.drafting.drafter import make_drafter
 from assistant.drafting.offline import draft_offline
 from assistant.intake.revision import RevisionError, interpret, named_sections, revise
-from assistant.request import load_request
+from assistant.request import BudgetShare, load_request
 from assistant.schema import SECTION_KEYS, SalesPlan
 
 
@@ -51,6 +51,19 @@ def test_an_existing_budget_line_can_be_moved_by_percentage_points(plan, setting
     assert "30% → 40%" in result.message
 
 
+def test_the_other_budget_lines_keep_their_proportions_in_round_amounts(settings):
+    # the user's own split of 150万: 60 / 30 / 45 / 15; 获客 to 50% leaves 75万 for the others in their old 30 : 45 : 15
+    request = load_request(EXAMPLE).model_copy(update={"budget_split": [
+        BudgetShare(item=item, share=share) for item, share in
+        (("获客", 0.4), ("客户维护", 0.2), ("团队激励", 0.3), ("应急储备", 0.1))]})
+    plan = draft_offline(request)
+    result = revise(plan, "获客预算提高到50%", drafter=make_drafter(settings))
+    amounts = {b.item.split("（")[0]: b.amount for b in result.plan.figures.budget_lines}
+    assert amounts == {"获客": 75.0, "客户维护": 25.0, "团队激励": 37.5, "应急储备": 12.5}
+    shown = {line.item.split("（")[0]: line.amount for line in result.plan.sections.budget.lines}
+    assert shown == amounts
+
+
 def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
     result = revise(plan, "目标改成1500万", drafter=make_drafter(settings))
     new = result.plan
@@ -67,11 +80,11 @@ def test_a_new_target_flows_into_every_section_that_quotes_it(plan, settings):
 
 def test_asking_for_more_detail_offline_touches_only_that_section_and_says_why_nothing_changed(plan, settings):
     result = revise(plan, "风险部分再具体一点", drafter=make_drafter(settings))
-    assert changed_sections(plan, result.plan) == ["risks"]
+    assert changed_sections(plan, result.plan) == [], "nothing is pasted into the plan"
     assert result.unchanged == ["risks"]
-    assert "修改要求待落实：风险部分再具体一点" in result.plan.sections.risks.open_questions
-    assert result.plan.sections.risks.risks == plan.sections.risks.risks
-    assert "离线起草器无法按文字要求改写「风险与应对」" in result.message
+    assert not any("风险部分再具体一点" in q for q in result.plan.all_open_questions())
+    assert "「风险与应对」没有变化" in result.message and "接入大模型" in result.message
+    assert "PLAN_" not in result.message
 
 
 def test_adding_a_competitor_keeps_the_ones_already_named(plan, settings):

@@ -44,6 +44,7 @@ MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 REGIONS_DIR = "regions"
 SUMMARY_CSV, SUMMARY_MD = "summary.csv", "summary.md"
+OVERVIEW_PNG = "regions.png"  # the regions overview chart beside summary.md
 LOCK = ".batch.lock"
 _TEMP = re.compile(r"^\..+\.tmp$")  # files.atomic_write's temp names
 STATUS_LABELS = {"done": "已生成", "skipped": "已完成（沿用）", "failed": "失败", "pending": "未完成（中断）"}
@@ -378,10 +379,17 @@ def write_summaries(result: BatchResult) -> None:
                        for k, v in p.weights.items() if v)
     lines = [f"# {p.company} {p.period_label} 区域方案汇总", "",
              f"- 公司总目标：{format_amount(p.total, unit)}；已分配到可起草区域的目标合计：{format_amount(t['target_sum'], unit)}",
-             f"- 分配方法：未填目标的区域按 {weights} 加权分配（planning.allocate 精确到0.01，合计不差分毫）",
+             f"- 分配方法：未填目标的区域按 {weights} 加权分配（精确到0.01，各区域合计等于总目标）",
              f"- 区域 {t['regions']} 个：完成 {t['complete']}（本次生成 {t['done']}，沿用 {t['skipped']}），"
              f"失败或未完成 {t['failed']}",
              f"- 读取：{p.source_note}；耗时 {result.seconds:.1f} 秒；tokens {t['tokens']}", ""]
+    planned = [(o.region, o.target) for o in result.outcomes if o.target is not None and o.status != "failed"]
+    if planned:
+        from ..charts import regions_chart
+
+        chart = regions_chart(planned, unit)
+        atomic_write(result.out_dir / OVERVIEW_PNG, chart.png)
+        lines += [f"![{chart.title}]({OVERVIEW_PNG})", ""]
     cols = [0, 1, 2, 3, 4, 6, 8, 9, 10, 11, 12, 13, 14, 15]
     lines.append("| " + " | ".join(header[i] for i in cols) + " |")
     lines.append("|" + "---|" * len(cols))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-EXIT_BAD_INPUT = 2
+from .console import EXIT_BAD_INPUT, make_console
+
 TABLE_ROWS = 60  # larger batches print only the flagged and failed rows
 
 
@@ -31,7 +32,6 @@ def batch(
     未填目标的区域按市场潜力、去年销售额、人数加权分配（合计与总目标分毫不差）。中断后重新运行同一命令会跳过已完成的区域。
     退出码：0 全部完成；1 有区域失败（原因见 summary.md）；2 输入文件无法使用。
     """
-    from rich.console import Console
 
     from ..batch.allocation import BatchInputError, prepare
     from ..batch.run import SUMMARY_CSV, SUMMARY_MD, BatchOptions, run_batch, totals
@@ -39,7 +39,7 @@ def batch(
     from ..drafting.drafter import make_drafter
     from ..quantities import format_amount
 
-    err = Console(stderr=True)
+    err = make_console(stderr=True)
     settings = get_settings()
     options = BatchOptions(out_dir=out, formats=format.split(","), total=total, weights=weights,
                            concurrency=concurrency, force=force, offline=offline or None, repair=repair)

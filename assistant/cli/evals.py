@@ -11,15 +11,27 @@ from typing import NoReturn
 
 import typer
 
-app = typer.Typer(help="评测：比较提示词版本的效果", no_args_is_help=True)
+from .console import make_console
+
+app = typer.Typer(help="评测：比较提示词版本的效果", no_args_is_help=True, rich_markup_mode=None)
 
 EXIT_HARNESS = 1
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
+def _exit_on_regression(err, regression: bool, fail_on_regression: bool) -> None:
+    """Exit 100 on a regression only when asked; otherwise say next to the verdict that the exit code stays 0."""
+    from ..evals.compare import EXIT_REGRESSION
 
-    return Console(stderr=stderr, highlight=False)
+    if regression and fail_on_regression:
+        raise typer.Exit(EXIT_REGRESSION)
+    if regression:
+        err.print(f"判定为退步，但本命令仍以 0 退出；要让退步以 {EXIT_REGRESSION} 退出（如在 CI 中），请加 --fail-on-regression。",
+                  markup=False)
+
+
+def _console(stderr: bool = False):
+
+    return make_console(stderr=stderr, highlight=False)
 
 
 def _fail(message: str) -> NoReturn:
@@ -50,7 +62,6 @@ def run(
 ) -> None:
     """起草 用例 × 提示词版本 × 重复次数，打分并生成报告（evals/reports/<运行编号>/）。"""
     from ..config import get_settings
-    from ..evals.compare import EXIT_REGRESSION
     from ..evals.runner import HarnessError, RunOptions, parse_repeats, parse_sections
     from ..evals.service import run as run_eval
 
@@ -75,8 +86,7 @@ def run(
         _fail(str(exc))
     typer.echo((folder / "report.md").read_text(encoding="utf-8"))
     err.print(f"报告：{folder}/report.md · report.html · report.json · junit.xml", markup=False)
-    if fail_on_regression and any(c.gate.regression for c in comparisons):
-        raise typer.Exit(EXIT_REGRESSION)
+    _exit_on_regression(err, any(c.gate.regression for c in comparisons), fail_on_regression)
 
 
 @app.command()
@@ -94,7 +104,7 @@ def compare(
 ) -> None:
     """配对比较两次运行，给出门禁结论；--bless 写入新基线（唯一会更新基线的途径）。"""
     from ..config import get_settings
-    from ..evals.compare import EXIT_REGRESSION, GateConfig
+    from ..evals.compare import GateConfig
     from ..evals.service import baseline_path, compare_runs, resolve_run, write_comparison
     from ..evals.service import bless as write_baseline
 
@@ -118,5 +128,4 @@ def compare(
             _fail("门禁判定退步，未写入基线（确认要接受时加 --force）")
         path = write_baseline(b, comparisons[0].b.version, baseline_path(settings))
         err.print(f"已写入新基线：{path}（{comparisons[0].b.label}）", markup=False)
-    if fail_on_regression and regression:
-        raise typer.Exit(EXIT_REGRESSION)
+    _exit_on_regression(err, regression, fail_on_regression)

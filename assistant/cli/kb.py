@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="知识库：导入、检索、管理方法论文档", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+from .console import EXIT_BAD_INPUT, make_console
+
+app = typer.Typer(help="知识库：导入、检索、管理方法论文档", no_args_is_help=True, rich_markup_mode=None)
+console = make_console()
+err = make_console(stderr=True)
 
 _STATUS_STYLE = {"added": "green", "replaced": "cyan", "unchanged": "dim", "skipped": "yellow"}
 
@@ -58,6 +59,10 @@ def ingest(
 
     from assistant.retrieval.models import STATUS_LABELS
 
+    missing = [str(p) for p in paths if not p.exists()]
+    if len(missing) == len(paths):  # nothing to import: exit 2 like every other input error, the store untouched
+        err.print(f"[red]找不到要导入的文件或文件夹：{'、'.join(missing)}[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT)
     kb = _kb()
     _guarded(lambda: _ensure_builtin(kb))
     with Progress(TextColumn("[bold]导入中"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -77,6 +82,9 @@ def ingest(
                       str(row.chunks) if row.status != "skipped" else "-", row.reason)
     console.print(table)
     console.print(report.summary())
+    if missing:  # the others were imported; the exit code still says the input had a problem
+        err.print(f"[red]找不到要导入的文件或文件夹：{'、'.join(missing)}（其余文件已导入）[/red]")
+        raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command()
@@ -101,7 +109,7 @@ def search(
     table = Table(title=f"检索：{query}", show_lines=True)
     table.add_column("#", justify="right")
     table.add_column("得分", justify="right")
-    table.add_column("来源", overflow="fold", max_width=36)
+    table.add_column("来源", overflow="fold")
     table.add_column("内容", overflow="fold")
     for i, c in enumerate(chunks, start=1):
         snippet = c.text if len(c.text) <= 240 else c.text[:240] + "…"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from .console import make_console
+
 app = typer.Typer(help="模型调用记录：每次调用的消息、回答、结构化方式、tokens、耗时与结果（不含密钥）。",
-                  invoke_without_command=True, no_args_is_help=False)
+                  invoke_without_command=True, no_args_is_help=False, rich_markup_mode=None)
 
 
 def _log():
@@ -22,12 +24,11 @@ def logs(ctx: typer.Context,
     """列出最近的模型调用；用 `planassist logs show 编号` 查看某次调用的完整内容。"""
     if ctx.invoked_subcommand:
         return
-    from rich.console import Console
 
     from ..drafting.call_log import OUTCOME_LABELS
 
     records = _log().recent(count, section)
-    console = Console()
+    console = make_console()
     if not records:
         console.print("还没有模型调用记录（离线起草不调用模型）。")
         return
@@ -41,14 +42,13 @@ def logs(ctx: typer.Context,
 @app.command("show")
 def show(call_id: int = typer.Argument(..., help="调用编号（见 planassist logs）")) -> None:
     """显示一次模型调用的完整内容：发给模型的消息、模型的回答和检查结果。"""
-    from rich.console import Console
 
     from ..drafting.call_log import OUTCOME_LABELS
 
     record = _log().get(call_id)
-    console = Console()
+    console = make_console()
     if record is None:
-        Console(stderr=True).print(f"[red]没有编号为 {call_id} 的调用记录[/red]")
+        make_console(stderr=True).print(f"[red]没有编号为 {call_id} 的调用记录[/red]")
         raise typer.Exit(2)
     console.print(f"调用 #{record.id}｜{record.at.replace('T', ' ')}｜{record.name}｜{record.model}｜{record.method}｜"
                   f"{OUTCOME_LABELS.get(record.outcome, record.outcome)}｜tokens {record.tokens_in}/{record.tokens_out}｜"

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 import typer
-from rich.console import Console
+
+from .console import EXIT_BAD_INPUT, make_console
 
 app = typer.Typer(
     name="planassist",
@@ -15,11 +16,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rich cuts long Chinese option help with 「…」
 )
-console = Console()
-err = Console(stderr=True)
+console = make_console()
+err = make_console(stderr=True)
 
-EXIT_BAD_INPUT = 2
 
 
 @app.callback()

@@ -6,10 +6,11 @@ import os
 import socket
 
 import typer
-from rich.console import Console
 
-console = Console()
-err = Console(stderr=True)
+from .console import make_console
+
+console = make_console()
+err = make_console(stderr=True)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 

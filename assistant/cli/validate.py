@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
+
+from .console import EXIT_BAD_INPUT, make_console
 
 EXIT_BELOW_MIN = 1
-EXIT_BAD_INPUT = 2
 
 
 def validate(
@@ -23,7 +23,7 @@ def validate(
     """按检查清单给方案打分，列出缺失与错误及修改建议。"""
     from ..validation import PlanParseError, validate_file
 
-    out, err = Console(), Console(stderr=True)
+    out, err = make_console(), make_console(stderr=True)
     try:
         report = validate_file(file)
     except PlanParseError as exc:
@@ -31,6 +31,8 @@ def validate(
         raise typer.Exit(EXIT_BAD_INPUT) from None
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
+    elif not out.is_terminal:  # piped: the Markdown itself, unwrapped (rich would pad every line to the width)
+        typer.echo(report.to_markdown())
     else:
         from rich.markdown import Markdown
 

@@ -20,8 +20,9 @@ from typing import Any
 from ..drafting.drafter import Drafter
 from ..drafting.figures import apply_figures
 from ..drafting.offline import draft_section, plan_title
-from ..planning.engine import allocate, compute_figures
+from ..planning.engine import compute_figures
 from ..planning.playbooks import budget_line_named
+from ..planning.rounding import round_split
 from ..quantities import format_amount, format_rate, parse_rate
 from ..request import PlanRequest, RequestError, build_request
 from ..schema import SECTION_KEYS, SECTIONS, Figures, Progress, ProgressEvent, SalesPlan, SectionRun
@@ -94,10 +95,16 @@ def _budget_change(text: str, plan: SalesPlan) -> tuple[dict[str, Any], str] | N
     if not 0 < share <= 1:
         raise RevisionError(f"预算科目「{item}」的占比需在0到100%之间，按您的说法会变成 {share:.0%}")
     name = match or item
-    kept = [(n, s) for n, s in lines if n != name and s > 0] if share < 1 else []
-    rest = allocate(round((1 - share) * 100, 2), [s for _, s in kept]) if kept else []
-    pct = dict(zip([n for n, _ in kept], rest, strict=True))
-    split = [{"item": n, "share": share} if n == name else {"item": n, "share": round(pct[n] / 100, 4)}
+    total = plan.figures.budget_total or 100.0
+    kept = [(b.item, b.amount or b.share) for b in plan.figures.budget_lines
+            if b.item != name and (b.amount or b.share) > 0] if share < 1 else []
+    # the rest keep their proportions, in amounts people would write (25 / 12.5, not 25.01 / 12.49)
+    rest = round_split(round(total * (1 - share), 2), [w for _, w in kept])
+    pct = {n: round(a / total, 6) for (n, _), a in zip(kept, rest, strict=True)}
+    if pct:  # shares rounded to 6 places: the largest line absorbs the residue so they sum to exactly 100%
+        biggest = max(pct, key=pct.get)
+        pct[biggest] = round(1 - share - sum(v for n, v in pct.items() if n != biggest), 6)
+    split = [{"item": n, "share": share} if n == name else {"item": n, "share": pct[n]}
              for n in names if n == name or pct.get(n, 0) > 0]
     if not match:
         split.append({"item": name, "share": share})
@@ -180,9 +187,8 @@ def apply_revision(plan: SalesPlan, revision: Revision, *, drafter: Drafter,
             section = draft_section(key, new.request, new.figures)
             if key in revision.sections and before is not None and section.model_dump(exclude={"open_questions"}) \
                     == before.model_dump(exclude={"open_questions"}):
-                unchanged.append(key)
-                note = f"修改要求待落实：{revision.instruction}"
-                section.open_questions = list(dict.fromkeys([*before.open_questions, note]))
+                unchanged.append(key)  # the plan keeps the section as it was; the message says why
+                section = before.model_copy(deep=True)
             setattr(new.sections, key, section)
             new.metadata.sections[key] = SectionRun(status="offline")
             if progress:
@@ -234,8 +240,9 @@ def _message(revision: Revision, old: SalesPlan, new: SalesPlan, targets: list[s
         parts.append("方案未改动：这次的说法没有改变任何数字或章节。")
     if unchanged:
         titles = "、".join(f"「{SECTIONS[k].title}」" for k in unchanged)
-        parts.append(f"离线起草器无法按文字要求改写{titles}：已把您的要求记入该节「待确认」。"
-                     "配置模型（PLAN_LLM_MODEL 和 PLAN_LLM_BASE_URL）后，同样的说法会由模型改写本节。")
+        parts.append(f"{titles}没有变化：离线起草器只能按数字和您给的事实重写章节，不能按文字要求改写措辞，"
+                     f"这需要接入大模型（见 README「接入大模型」）。可以直接告诉我具体事实，"
+                     f"例如「最大的风险是原材料涨价，由采购经理负责应对」，我会写进方案。")
     parts.append("如不满意，可以说「撤销」回到上一版。")
     return "\n\n".join(parts)
 

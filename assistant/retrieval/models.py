@@ -44,6 +44,18 @@ class IngestReport(BaseModel):
         return "，".join(parts) + f"（写入 {self.chunks_written} 个片段）"
 
 
+BUILTIN_PREFIX = "knowledge/"  # built-in notes are keyed knowledge/<name>; users' files by their absolute path
+BUILTIN_LABEL = "方案助手内置方法论"
+
+
+def source_label(source: str) -> str:
+    """How a source is named to users: built-in notes as the product's methodology, a user's file by its name (never
+    a server path)."""
+    if source.startswith(BUILTIN_PREFIX):
+        return BUILTIN_LABEL
+    return source.replace("\\", "/").rsplit("/", 1)[-1] or source
+
+
 class SourceInfo(BaseModel):
     source: str
     title: str

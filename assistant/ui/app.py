@@ -35,7 +35,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry calls
 
 # names of the outputs every main event returns, in order (tests read results by these names)
 VIEW_NAMES = ["chat", "message", *[k for k, _, _ in FORM_FIELDS], "header", "progress", "preview", "score",
-              "findings", "export_note", "download_md", "download_docx", "download_json", "drafts", "remembered"]
+              "findings", "export_note", "download_md", "download_docx", "download_json", "drafts", "remembered", "tabs"]
 FONTS = ["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
          "system-ui", "sans-serif"]
 CSS = """
@@ -56,7 +56,8 @@ def build_app(settings: Settings | None = None):
     def ensure(session: Session | None) -> Session:
         return session if isinstance(session, Session) else Session.start(settings, store)
 
-    def view(session: Session, clear_message: bool = False) -> tuple:
+    def view(session: Session, clear_message: bool = False, show_plan: bool = False) -> tuple:
+        """Everything the page shows; `show_plan` brings the 方案预览 tab to the front (drafting, a revision)."""
         try:
             files = session.ensure_exports()
         except OSError as exc:
@@ -69,7 +70,7 @@ def build_app(settings: Settings | None = None):
                 header(session), progress_view(session), preview_view(session), score_md, findings_md,
                 exports_note(session), *downloads,
                 gr.update(choices=h.draft_choices(session), value=session.draft.id if saved else None),
-                session.draft.id if saved else None)
+                session.draft.id if saved else None, gr.Tabs(selected="preview") if show_plan else gr.update())
 
     with gr.Blocks(title="方案助手", fill_width=True) as demo:
         state = gr.State(None)
@@ -87,7 +88,7 @@ def build_app(settings: Settings | None = None):
                     undo_btn = gr.Button("撤销上一次修改", elem_id="undo-button")
                     new_btn = gr.Button("新建草稿", elem_id="new-button")
             with gr.Column(scale=7, min_width=480):
-                with gr.Tabs():
+                with gr.Tabs() as tabs:
                     with gr.Tab("需求表单", id="form"):
                         form = []
                         for i in range(0, len(FORM_FIELDS), 2):
@@ -141,20 +142,21 @@ def build_app(settings: Settings | None = None):
                             refresh_btn = gr.Button("刷新列表")
 
         outputs = [state, chatbot, message, *form, header_md, progress_md, preview_md, score_md, findings_md,
-                   export_md, dl_md, dl_docx, dl_json, drafts_dd, remembered]
+                   export_md, dl_md, dl_docx, dl_json, drafts_dd, remembered, tabs]
 
         # ---- main events: each returns `outputs`
         def on_chat(text: str, *args: Any) -> Iterator[tuple]:
             *values, session = args
             session = ensure(session)
-            for s in h.chat(session, text, values):
-                yield view(s, clear_message=True)
+            versions = len(session.draft.versions)
+            for s in h.chat(session, text, values):  # a chat that drafts or revises shows the plan
+                yield view(s, clear_message=True, show_plan=len(s.draft.versions) != versions)
 
         def on_draft(*args: Any) -> Iterator[tuple]:
             *values, session = args
             session = ensure(session)
             for s in h.draft(session, values):
-                yield view(s)
+                yield view(s, show_plan=True)
 
         def on_repair(session: Session | None) -> Iterator[tuple]:
             session = ensure(session)

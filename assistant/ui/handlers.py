@@ -294,8 +294,11 @@ def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[S
         session.say(f"修改没有完成（{type(exc).__name__}: {str(exc)[:200]}）。当前方案保持不变，可以稍后重试。")
         yield session
         return
-    if not result.sections and not result.changed_fields:  # nothing moved: no new version to undo
-        session.say(result.message)
+    if not result.changed_fields and set(result.unchanged) >= set(result.sections):  # nothing moved: no new version
+        session.reset_progress("revise")
+        session.say(f"{'、'.join(SECTIONS[k].title for k in result.unchanged)}没有变化（离线模式，原因同上）。"
+                    if result.unchanged and session.told_model_only else result.message)
+        session.told_model_only = session.told_model_only or bool(result.unchanged)
         yield session
         return
     before = session.report.score if session.report is not None else None
@@ -361,7 +364,11 @@ def _repair(session: Session, plan: SalesPlan) -> Iterator[Session]:
     after = new_report.score if new_report is not None else None
     if before is not None and after is not None and after <= before:
         session.reset_progress("repair")  # the redrafts were discarded: nothing on screen changed
-        session.say(f"修复没有提高评分（仍为 {before:.0f}），保留原方案。剩下的问题需要您补充信息，见「评分」。")
+        offline = not session.drafter.uses_model
+        session.say(f"修复没有提高评分（仍为 {before:.0f}），保留原方案。剩下的问题需要您补充事实（「评分」里每项都写了缺什么，"
+                    "直接在对话里告诉我即可）" + ("；按文字改写措辞需要接入大模型（见 README「接入大模型」）。"
+                                                if offline and not session.told_model_only else "。"))
+        session.told_model_only = session.told_model_only or offline
     else:
         session.report = new_report
         session.draft.add_version(fixed, "修复", after)

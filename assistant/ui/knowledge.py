@@ -10,6 +10,7 @@ from typing import Any
 
 from ..config import Settings
 from ..files import atomic_write, safe_filename
+from ..retrieval.models import source_label
 
 log = logging.getLogger(__name__)
 
@@ -20,17 +21,18 @@ def _kb(settings: Settings):
     return get_knowledge_base(settings)
 
 
-def kb_sources(settings: Settings) -> tuple[str, list[str]]:
-    """(table of sources, removable user sources)."""
+def kb_sources(settings: Settings) -> tuple[str, list[tuple[str, str]]]:
+    """(table of sources, removable user sources as (file name, source) choices)."""
     try:
         sources = _kb(settings).list_sources()
     except Exception as exc:  # noqa: BLE001 - show the store problem, do not crash the page
         log.exception("kb list failed")
         return f"知识库暂时无法读取：{exc}", []
-    rows = ["| 来源 | 标题 | 类型 | 片段数 |", "| --- | --- | --- | --- |"]
-    rows += [f"| {Path(s.source).name} | {s.title} | {'内置方法论' if s.kind == 'builtin' else '您上传的'} | {s.chunks} |"
-             for s in sources]
-    return f"共 {len(sources)} 个来源\n\n" + "\n".join(rows), [s.source for s in sources if s.kind == "user"]
+    rows = ["| 标题 | 来源 | 片段数 |", "| --- | --- | --- |"]
+    rows += [f"| {s.title} | {source_label(s.source) if s.kind == 'builtin' else '您上传的 ' + source_label(s.source)} "
+             f"| {s.chunks} |" for s in sources]
+    removable = [(source_label(s.source), s.source) for s in sources if s.kind == "user"]
+    return f"共 {len(sources)} 个来源\n\n" + "\n".join(rows), removable
 
 
 def kb_ingest(settings: Settings, files: list[Any] | None) -> str:
@@ -70,7 +72,7 @@ def kb_remove(settings: Settings, source: str | None) -> str:
     except RuntimeError as exc:  # store or embedding problem
         log.exception("kb remove failed")
         return f"知识库暂时无法使用：{exc}"
-    return f"已删除「{Path(source).name}」（{removed} 个片段）。"
+    return f"已删除「{source_label(source)}」（{removed} 个片段）。"
 
 
 def kb_search(settings: Settings, query: str | None, section: str | None, k: int = 5) -> str:
@@ -88,6 +90,6 @@ def kb_search(settings: Settings, query: str | None, section: str | None, k: int
     out = []
     for i, c in enumerate(chunks, start=1):
         text = c.text if len(c.text) <= 400 else c.text[:400] + "…"
-        out.append(f"**[{i}] 相关度 {c.score:.3f}**　{c.title}（{Path(c.source).name}）\n\n> "
+        out.append(f"**[{i}] {c.title}**（{source_label(c.source)}）\n\n> "
                    + text.replace("\n", "\n> "))
     return "\n\n".join(out)

@@ -19,7 +19,7 @@ from ..drafting.drafter import Drafter, make_drafter
 from ..files import safe_filename
 from ..intake.rule_reader import AMOUNT_FIELDS, RATE_FIELDS, amount_of
 from ..quantities import cn_to_number, format_number, format_rate, parse_rate
-from ..render import FORMATS, export, to_markdown
+from ..render import FORMATS, data_uri, export, markdown_zip, to_markdown
 from ..request import FIELD_LABELS, REQUIRED_FIELDS, bound_problem
 from ..schema import SECTION_KEYS, SECTIONS, ProgressEvent, SalesPlan
 from .draft_store import Draft, DraftStore
@@ -172,6 +172,7 @@ class Session:
     progress: dict[str, str] = field(default_factory=dict)
     progress_detail: dict[str, str] = field(default_factory=dict)
     progress_mode: str = "draft"  # draft: every section is redrafted; revise / repair: only some are
+    told_model_only: bool = False  # said once that rewording needs a model; later requests get a short reply
     report: Any = None
     exports: dict[str, str] = field(default_factory=dict)
     exported: tuple[str, int, str] | None = None
@@ -199,7 +200,7 @@ class Session:
         return self.draft.fields
 
     def say(self, text: str) -> None:
-        self.draft.chat.append({"role": "assistant", "content": text})
+        self.draft.chat.append({"role": "assistant", "content": for_users(text)})
 
     def heard(self, text: str) -> None:
         shown = text if len(text) <= MAX_SHOWN_CHARS else \
@@ -236,11 +237,24 @@ class Session:
             folder = Path(self.settings.data_dir) / "exports" / self.draft.id
             stem = f"{safe_filename(plan.title)}_v{len(self.draft.versions)}"
             self.exports = {fmt: str(export(plan, folder / f"{stem}.{fmt}", fmt)) for fmt in FORMATS}
+            self.exports["md"] = str(markdown_zip(plan, folder, stem))  # one download: the text and its charts
             self.exported = key
         return self.exports
 
 
 # ---------------------------------------------------------------- what the UI shows
+
+SETTING_NAMES = {"PLAN_LLM_BASE_URL": "模型接口地址", "PLAN_LLM_MODEL": "模型名称", "PLAN_LLM_API_KEY": "模型密钥",
+                 "PLAN_EMBEDDING": "向量方式", "PLAN_COLLECTION": "知识库集合"}
+_SETTING = re.compile(r"PLAN_[A-Z_]+")
+
+
+def for_users(text: str) -> str:
+    """Chat text in a user's words: setting names (environment variables, for whoever runs the server) become what
+    they are, e.g. PLAN_LLM_BASE_URL -> 模型接口地址; README「接入大模型」 explains each."""
+    return _SETTING.sub(lambda m: next((v for k, v in SETTING_NAMES.items() if m.group(0).startswith(k)), "相关设置"),
+                        text)
+
 
 
 def greeting(settings: Settings) -> str:
@@ -255,7 +269,7 @@ def greeting(settings: Settings) -> str:
 
 def header(session: Session) -> str:
     s = session.settings
-    line = f"**方案助手**　当前模式：{s.model_label()}　｜　草稿保存在：`{Path(s.data_dir) / 'drafts'}`"
+    line = f"**方案助手**　当前模式：{s.model_label()}　｜　草稿自动保存，刷新或重启后可在「历史草稿」里打开"
     plan = session.plan
     if plan is None:
         return line
@@ -299,7 +313,7 @@ def preview_view(session: Session) -> str:
     plan = session.plan
     if plan is None:
         return "（方案生成后在这里预览）"
-    return to_markdown(plan)
+    return to_markdown(plan, image_src=data_uri)
 
 
 def score_view(session: Session) -> tuple[str, str]:
@@ -330,15 +344,14 @@ def score_view(session: Session) -> tuple[str, str]:
     return "\n".join(head), "\n".join(lines)
 
 
-EXPORT_HINT = "方案生成后，可在这里下载 Word（DOCX）、Markdown 和 JSON 三种格式。"
+EXPORT_HINT = "方案生成后，可在这里下载 Word（DOCX，图表已嵌入）、Markdown（zip：正文与图表图片）和 JSON 三种格式。"
 
 
 def exports_note(session: Session) -> str:
     if session.plan is None:
         return EXPORT_HINT
-    folder = Path(session.settings.data_dir) / "exports" / session.draft.id
     return (f"当前版本：第 {len(session.draft.versions)} 版（{session.draft.versions[-1].note}）。"
-            f"文件同时保存在 `{folder}`。")
+            "Word 文件里已嵌入图表；Markdown 下载为 zip，解压后正文与「_图表」文件夹放在一起即可显示图表。")
 
 
 def missing_text(fields: dict[str, Any]) -> str:

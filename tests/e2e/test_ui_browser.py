@@ -7,6 +7,7 @@ Leaves test-artifacts/ui_plan.png (the drafted plan) and ui_revised.png for a hu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,19 @@ def show_heading(page, preview, name: str) -> None:
     page.evaluate("window.scrollTo(0, 0)")
 
 
+# what a user must never see: server paths, the knowledge folder's file names, field names, environment variables
+INTERNAL = re.compile(r"knowledge/|/tmp/|/root/|\.planassist|uploads/|PLAN_[A-Z_]+|方法论默认值|相关度 \d|"
+                      r"\b(revenue_target|budget_split|win_rate|avg_deal_size|seasonality|data_dir)\b|[a-z_]+\.md\b")
+
+
+def internal_text(text: str) -> list[str]:
+    return sorted({m.group(0) for m in INTERNAL.finditer(text)})
+
+
+def selected_tab(page) -> str:
+    return page.locator("[role=tab][aria-selected=true]").first.inner_text().strip()
+
+
 def send(page, text: str) -> None:
     box = page.locator("#message textarea")
     box.fill(text)
@@ -80,9 +94,16 @@ def test_first_time_user_drafts_revises_and_downloads_word(url, browser, tmp_pat
     page.click("#draft-button")
     wait_for_chat(page, "方案已生成（第 1 版）")
 
-    page.get_by_role("tab", name="方案预览").click()
+    page.wait_for_function("() => document.querySelector('[role=tab][aria-selected=true]')?.innerText.includes('方案预览')")
+    assert selected_tab(page) == "方案预览", "after 生成方案 the plan is in front, not the form"
     preview = page.locator("#plan-preview")
     preview.get_by_text("华东工业润滑油有限公司江苏2027年全年销售工作方案").first.wait_for()
+    charts = preview.locator("img[alt^='图']")
+    charts.first.wait_for()
+    sizes = charts.evaluate_all("imgs => imgs.map(i => [i.alt, i.naturalWidth])")
+    assert len(sizes) >= 4 and all(width > 600 for _, width in sizes), sizes
+    assert any("月度与季度目标" in alt for alt, _ in sizes) and any("销售漏斗" in alt for alt, _ in sizes)
+    assert internal_text(page.locator("body").inner_text()) == []
     assert preview.locator("table").count() > 10
     assert "参考资料" in preview.inner_text()
     assert "起草进度：16/16" in page.locator("#progress").inner_text()
@@ -114,6 +135,11 @@ def test_first_time_user_drafts_revises_and_downloads_word(url, browser, tmp_pat
     assert doc.paragraphs[0].text == "华东工业润滑油有限公司江苏2027年全年销售工作方案"
     cells = {cell.text for table in doc.tables for row in table.rows for cell in row.cells}
     assert "线上投放" in cells, "the downloaded file is the revised version"
+    section = doc.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297), "A4"
+    assert len(doc.inline_shapes) >= 4, "the charts are embedded"
+    words = "\n".join([p.text for p in doc.paragraphs] + sorted(cells))
+    assert internal_text(words) == []
 
     page.reload()  # a reload reopens the same draft: conversation, form and plan
     wait_for_chat(page, "已打开草稿")

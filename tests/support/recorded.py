@@ -91,6 +91,6 @@ class Model:
                                           "请用 PLAN_RECORD=1 重新录制")
 
 
+LIVE_SKIP = "live: set PLAN_LIVE_TESTS=1 and PLAN_LLM_BASE_URL (+ PLAN_LLM_MODEL) to run against a model"
 MODES = [pytest.param("record" if RECORD else "replay", id="recorded"),
-         pytest.param("live", id="live", marks=[pytest.mark.live,
-                                                  pytest.mark.skipif(not LIVE, reason="PLAN_LLM_BASE_URL not set")])]
+         pytest.param("live", id="live", marks=[pytest.mark.live, pytest.mark.skipif(not LIVE, reason=LIVE_SKIP)])]
