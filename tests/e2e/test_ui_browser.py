@@ -53,6 +53,13 @@ def wait_for_chat(page, text: str, timeout: float = 30_000) -> None:
                            arg=text, timeout=timeout)
 
 
+def wait_for_field(page, field: str, value: str, timeout: float = 30_000) -> None:
+    """The chat answer and the form are two Gradio outputs: wait until the form shows the value too."""
+    page.wait_for_function(
+        "([f, v]) => [...document.querySelectorAll(`#f-${f} input, #f-${f} textarea`)].some(e => e.value === v)",
+        arg=[field, value], timeout=timeout)
+
+
 def show_heading(page, preview, name: str) -> None:
     """Scroll the plan preview's own scroll box to a heading, keeping the page header in view (for screenshots)."""
     preview.get_by_role("heading", name=name).evaluate("h => h.scrollIntoView({block: 'start'})")
@@ -87,7 +94,7 @@ def test_first_time_user_drafts_revises_and_downloads_word(url, browser, tmp_pat
 
     send(page, "明年江苏要做到1200万，6个销售")
     wait_for_chat(page, "请问公司名称是什么？")
-    assert page.locator("#f-revenue_target input, #f-revenue_target textarea").input_value() == "1200"
+    wait_for_field(page, "revenue_target", "1200")
 
     send(page, "公司叫华东工业润滑油有限公司，预算150万")
     wait_for_chat(page, "必填信息已齐全")
@@ -144,5 +151,5 @@ def test_first_time_user_drafts_revises_and_downloads_word(url, browser, tmp_pat
     page.reload()  # a reload reopens the same draft: conversation, form and plan
     wait_for_chat(page, "已打开草稿")
     assert "把预算里线上投放提高到50%" in page.locator("#chat").inner_text()
-    assert page.locator("#f-company input, #f-company textarea").input_value() == "华东工业润滑油有限公司"
+    wait_for_field(page, "company", "华东工业润滑油有限公司")
     page.close()
