@@ -1,6 +1,7 @@
 """`planassist validate FILE [--json] [--min-score N]`: score a plan (this tool's JSON, Markdown or DOCX).
 
-Exit codes: 0 scored (and at or above --min-score); 1 below --min-score; 2 unreadable input (Chinese message).
+Exit codes: 0 scored (and, with --min-score, at or above it with no critical item failing); 1 below --min-score or a
+critical item failing; 2 unreadable input (Chinese message).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ def validate(
     file: Path = typer.Argument(..., help="方案文件：本工具导出的 .json，或手写的 .md / .docx"),
     json_out: bool = typer.Option(False, "--json", help="输出 JSON 格式的检查报告"),
     min_score: float | None = typer.Option(None, "--min-score", min=0, max=100,
-                                              help="最低分；低于该分数时以退出码1结束"),
+                                              help="最低分；低于该分数或有严重问题未通过时以退出码1结束"),
 ) -> None:
     """按检查清单给方案打分，列出缺失与错误及修改建议。"""
     from ..validation import PlanParseError, validate_file
@@ -37,6 +38,12 @@ def validate(
         from rich.markdown import Markdown
 
         out.print(Markdown(report.to_markdown()))
-    if min_score is not None and report.score < min_score:
+    if min_score is None:
+        return
+    if report.score < min_score:
         err.print(f"[yellow]评分 {report.score:.1f} 低于要求的 {min_score:g} 分[/yellow]")
+    if report.critical_failures:  # a critical failure fails the gate whatever the score
+        shown = "；".join(f"{f.id} {f.description}" for f in report.critical_failures[:5])
+        err.print(f"[yellow]有 {len(report.critical_failures)} 项严重问题未通过（评分 {report.score:.1f}）：{shown}[/yellow]")
+    if not report.passes(min_score):
         raise typer.Exit(EXIT_BELOW_MIN)
