@@ -209,7 +209,7 @@ def funnel_params(doc: PlanDoc, item: ItemSpec) -> Verdict:
     if rates_found >= need:
         have.append(f"{rates_found}个阶段转化率")
     else:
-        missing.append(f"阶段转化率（找到{rates_found}个，需要{need}个）")
+        missing.append(f"阶段转化率（含赢单率找到{rates_found}个，需要{need}个）")
     if not missing:
         return ok("、".join(have))
     return fail("缺少" + "、".join(missing) + (f"（已有：{'、'.join(have)}）" if have else ""), item.section)

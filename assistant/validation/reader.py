@@ -182,7 +182,7 @@ def check_docx_size(data: bytes, name: str = "Word 文件") -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except zipfile.BadZipFile as exc:
-        raise PlanParseError(f"无法打开「{name}」（可能已损坏，或不是 .docx 格式）：{exc}") from None
+        raise PlanParseError(f"无法打开 Word 文件「{name}」（可能已损坏，或不是 .docx 格式）：{exc}") from None
     expanded = sum(i.file_size for i in infos)
     if len(infos) > MAX_DOCX_PARTS or expanded > MAX_DOCX_EXPANDED:
         raise PlanParseError(f"「{name}」解压后有{_mb(expanded)}、{len(infos)}个部件，超过{_mb(MAX_DOCX_EXPANDED)}的上限，"

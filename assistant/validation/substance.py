@@ -151,21 +151,22 @@ def request_facts(doc: PlanDoc) -> list[Fact]:
     return [f for f in facts if f.terms]
 
 
-def facts_used(doc: PlanDoc) -> tuple[list[str], list[str]]:
-    """(used, unused) fact labels. A written plan's facts are its own terms, expected in each section that should be
-    about the business; this tool's plans are held to the request's facts."""
-    facts = request_facts(doc)
-    if not facts:  # a written plan: each section that should be about the business mostly is
-        terms = set(measure(doc).own_terms)
-        used, unused = [], []
-        for key in [k for k in SPECIFIC_SECTIONS if k in doc.sections]:
-            units = [p for _, ln in doc.lines([key]) for v in (ln.cells.values() if ln.cells else [ln.text])
-                     for p in pieces(v)]
-            label = f"「{doc.sections[key].title}」"
-            (used if units and judge(units, terms).share >= 0.5 else unused).append(label)
-        return used, unused
+def sections_about_the_business(doc: PlanDoc) -> tuple[list[str], list[str]]:  # (keys, keys)
+    """(sections mostly about this business, sections that are not) among those that should be: market, customers,
+    strategy, channels, actions, risks — each judged like the whole plan (specific, not boilerplate)."""
+    terms = set(measure(doc).own_terms)
     used, unused = [], []
-    for fact in facts:
+    for key in [k for k in SPECIFIC_SECTIONS if k in doc.sections]:
+        units = [p for _, ln in doc.lines([key]) for v in (ln.cells.values() if ln.cells else [ln.text])
+                 for p in pieces(v)]
+        (used if units and judge(units, terms).share >= 0.5 else unused).append(key)
+    return used, unused
+
+
+def facts_used(doc: PlanDoc) -> tuple[list[Fact], list[Fact]]:
+    """(used, unused) request facts (this tool's plans only; both empty otherwise)."""
+    used, unused = [], []
+    for fact in request_facts(doc):
         text = "\n".join(ln.text for _, ln in doc.lines(fact.sections))
-        (used if any(t and t in text for t in fact.terms) else unused).append(fact.label)
+        (used if any(t and t in text for t in fact.terms) else unused).append(fact)
     return used, unused
