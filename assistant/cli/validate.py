@@ -20,13 +20,25 @@ def validate(
     json_out: bool = typer.Option(False, "--json", help="输出 JSON 格式的检查报告"),
     min_score: float | None = typer.Option(None, "--min-score", min=0, max=100,
                                               help="最低分；低于该分数或有严重问题未通过时以退出码1结束"),
+    model_reading: bool = typer.Option(False, "--model-reading",
+                                       help="同时请已配置的模型读一遍方案，只补规则没找到的内容（报告中标注“模型读取”）"),
 ) -> None:
     """按检查清单给方案打分，列出缺失与错误及修改建议。"""
     from ..validation import PlanParseError, validate_file
 
     out, err = make_console(), make_console(stderr=True)
+    model = None
+    if model_reading:
+        from ..config import get_settings
+        from ..drafting.llm import StructuredLLM
+
+        settings = get_settings()
+        if not settings.llm_configured:
+            err.print("[red]未配置模型，无法使用 --model-reading（配置方法见 README 的“连接模型”）[/red]")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        model = StructuredLLM(settings)
     try:
-        report = validate_file(file)
+        report = validate_file(file, model=model)
     except PlanParseError as exc:
         err.print(f"[red]无法评估：{exc}[/red]")
         raise typer.Exit(EXIT_BAD_INPUT) from None

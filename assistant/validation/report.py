@@ -110,6 +110,9 @@ class Report(BaseModel):
             lines += [f"| {r.heading} | {'、'.join(titles[k].title if k in titles else k for k in r.sections)} | {r.how} |"
                       for r in self.heading_reads]
             lines.append("")
+        if by_model := [r for r in self.heading_reads if r.how == "模型读取"]:
+            lines += ["> 以下内容规则没有找到，由模型读取（标注「模型读取」）：" + "、".join(
+                load_checklist().title(k) for r in by_model for k in r.sections), ""]
         if self.unmapped_headings:
             lines += [f"> 未归入标准章节的标题：{'、'.join(self.unmapped_headings[:10])}", ""]
         lines += ["## 各章节得分", "", "| 章节 | 得分 | 通过 | 未通过 | 不适用 |", "| --- | --- | --- | --- | --- |"]
