@@ -16,13 +16,14 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from ..config import PROJECT_ROOT
+from ..schema import Competitor, KpiRow
 from . import stated_numbers as extract
 from .document import HeadingRead, PlanDoc, Section, Table
 from .rules_market import competitor_names
 from .rules_plan import KPI_H, RISK_H, records
 
 log = logging.getLogger(__name__)
-PROMPT = PROJECT_ROOT / "prompts" / "validation" / "reading.md"
+PROMPT = PROJECT_ROOT / "prompts" / "validation_reading.md"
 MARK = "（模型读取）"
 MAX_PLAN_CHARS = 24_000  # what is sent: the opening of a long plan
 
@@ -32,27 +33,12 @@ class MonthAmount(BaseModel):
     amount: float = Field(title="金额")
 
 
-class BudgetLine(BaseModel):
+class BudgetItem(BaseModel):
     item: str = Field(title="科目")
     amount: float = Field(title="金额")
 
 
-class CompetitorRead(BaseModel):
-    name: str = Field(title="竞争对手")
-    strengths: str = Field(default="", title="优势")
-    weaknesses: str = Field(default="", title="劣势")
-    response: str = Field(default="", title="我方应对")
-
-
-class KpiRead(BaseModel):
-    name: str = Field(title="指标")
-    formula: str = Field(default="", title="计算公式")
-    target: str = Field(default="", title="目标值")
-    frequency: str = Field(default="", title="考核频率")
-    owner: str = Field(default="", title="负责人")
-
-
-class RiskRead(BaseModel):
+class RiskRead(BaseModel):  # schema.RiskRow less its category: the plan may not say which kind a risk is
     risk: str = Field(title="风险")
     trigger: str = Field(default="", title="触发信号")
     response: str = Field(default="", title="应对措施")
@@ -63,10 +49,10 @@ class PlanReading(BaseModel):
     """What a model read from the plan, in the validator's own terms."""
 
     months: list[MonthAmount] = Field(default_factory=list)
-    budget_lines: list[BudgetLine] = Field(default_factory=list)
+    budget_lines: list[BudgetItem] = Field(default_factory=list)
     budget_total: float | None = None
-    competitors: list[CompetitorRead] = Field(default_factory=list)
-    kpis: list[KpiRead] = Field(default_factory=list)
+    competitors: list[Competitor] = Field(default_factory=list)  # the drafter's own row models, same titles
+    kpis: list[KpiRow] = Field(default_factory=list)
     risks: list[RiskRead] = Field(default_factory=list)
 
 
@@ -126,7 +112,7 @@ def apply_reading(doc: PlanDoc, reading: PlanReading) -> list[str]:
         filled.append("budget")
     if reading.competitors and not competitor_names(doc, _spec("market_analysis"))[0]:
         _add(doc, "market_analysis", Table(["竞争对手", "优势", "劣势", "我方应对"],
-                                           [[c.name, c.strengths, c.weaknesses, c.response] for c in reading.competitors]))
+                                           [[c.name, c.strengths, c.weaknesses, c.our_response] for c in reading.competitors]))
         filled.append("market_analysis")
     if reading.kpis and not any(ln.cells for ln in records(doc, ["kpi_incentives"], KPI_H)):
         _add(doc, "kpi_incentives", Table(["指标", "计算公式", "目标值", "考核频率", "负责人"],
