@@ -17,9 +17,9 @@ def substantive_share(doc: PlanDoc, item: ItemSpec) -> Verdict:
     share = s.share
     head = f"本方案自己的具体内容占{share:.0%}"
     parts = []
-    if s.boilerplate:
+    if s.boilerplate and s.boilerplate_chars >= 0.05 * s.chars:
         parts.append(f"模板句占{s.boilerplate_chars / s.chars:.0%}（换成别的行业也一字不差，如{quote(s.boilerplate[0], 36)}）")
-    if s.generic:
+    if s.generic and s.generic_chars >= 0.05 * s.chars:
         parts.append(f"空泛句占{s.generic_chars / s.chars:.0%}（没有数字，也没有本方案自己的对象，如{quote(s.generic[0], 36)}）")
     reason = head + ("；" + "；".join(parts) if parts else "")
     verdict = ok(reason) if share >= item.params.get("pass_at", 0.6) else fail(reason)
