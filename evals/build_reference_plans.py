@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.drafting.offline import draft_offline  # noqa: E402
 from assistant.render import to_markdown  # noqa: E402
 from assistant.request import build_request  # noqa: E402
-from assistant.validation.reference import REFERENCE_DIR  # noqa: E402
+from assistant.validation.reference import GROUP_SEP, REFERENCE_DIR  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +31,8 @@ def main() -> None:
         if not isinstance(data, dict) or "request" not in data:
             continue
         plan = draft_offline(build_request(data["request"]))
-        out = REFERENCE_DIR / f"{data.get('id', case.stem)}.txt"
+        # named by the industry playbook the drafter chose: wording shared inside one industry is that industry's
+        out = REFERENCE_DIR / f"{plan.figures.playbook_id}{GROUP_SEP}{data.get('id', case.stem)}.txt"
         out.write_text(to_markdown(plan), encoding="utf-8")
         written.append(out.name)
     for stale in REFERENCE_DIR.glob("*.txt"):

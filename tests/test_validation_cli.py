@@ -12,7 +12,9 @@ from assistant.cli.validate import validate
 from assistant.validation import validate_file
 
 GOLDEN = Path(__file__).parent / "golden"
-GOOD_PLAN = Path(__file__).parents[1] / "evals" / "calibration" / "plans" / "h03_good_tables_medical_shandong.md"
+PLANS = Path(__file__).parents[1] / "evals" / "calibration" / "plans"
+GOOD_PLAN = PLANS / "h03_good_tables_medical_shandong.md"
+TEMPLATE_DRAFT = PLANS / "t03_offline_saas-crm-east-quarter.md"  # complete, but one template for every business
 runner = CliRunner()
 
 
@@ -43,7 +45,7 @@ def test_a_score_below_min_score_exits_non_zero():
     assert ok.exit_code == 0, ok.stderr
     low = runner.invoke(_app(), ["validate", str(GOLDEN / "handwritten_plan.md"), "--min-score", "30"])
     assert low.exit_code == 1  # scores above 30, but two critical items fail
-    templated = runner.invoke(_app(), ["validate", str(GOLDEN / "complete_plan.json"), "--min-score", "80"])
+    templated = runner.invoke(_app(), ["validate", str(TEMPLATE_DRAFT), "--min-score", "80"])
     assert templated.exit_code == 1
     assert "低于要求的 80 分" in templated.stderr
 

@@ -15,7 +15,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "字段名": re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_])"),
     "环境变量名": re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9](?![A-Za-z0-9_])"),
     "检查清单原文": re.compile(r"[（(]未满足[：:]"),
-    "内部说明": re.compile(r"修改要求待落实|方法论默认值|相关度\s*\d|离线起草器|knowledge/"),
+    "内部说明": re.compile(r"修改要求待落实|方法论默认值|相关度\s*\d|knowledge/"),
 }
 
 

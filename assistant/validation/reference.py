@@ -1,9 +1,10 @@
 """The reference set: plans for other businesses that the boilerplate measure compares a plan against.
 
-knowledge/reference_plans/*.txt are the offline drafter's plans for the eval cases (rebuilt by
-evals/build_reference_plans.py). A stretch of text (a character 4-gram, numbers masked) that appears in at least
-`COMMON_IN` of those plans, each for a different business, is wording any plan would contain; a sentence made mostly
-of such stretches is boilerplate.
+knowledge/reference_plans/<industry>__<case>.txt are the offline drafter's plans for the eval cases (rebuilt by
+evals/build_reference_plans.py; <industry> is the playbook the drafter chose). A stretch of text (a character 4-gram,
+numbers masked) that appears in plans for at least `COMMON_IN` different industries is wording any plan would
+contain; a sentence made mostly of such stretches is boilerplate. (Wording shared by plans of one industry is that
+industry's, however many plans of it the cases hold.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from ..config import PROJECT_ROOT
 
 REFERENCE_DIR = PROJECT_ROOT / "knowledge" / "reference_plans"
-COMMON_IN = 3  # plans (businesses) a 4-gram must appear in to count as common wording
+COMMON_IN = 3  # industries whose plans a 4-gram must appear in to count as common wording
+GROUP_SEP = "__"
 GRAM = 4
 MIN_CJK = 8  # shorter pieces ('按月考核', '负责人') say too little to judge
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -57,18 +59,23 @@ def grams(text: str) -> set[str]:
 
 @lru_cache(maxsize=2)
 def common_grams(folder: str = str(REFERENCE_DIR)) -> frozenset[str]:
-    """4-grams found in at least COMMON_IN reference plans. Empty when the reference set is missing."""
+    """4-grams found in reference plans of at least COMMON_IN industries. Empty when the reference set is missing."""
     seen: dict[str, set[str]] = defaultdict(set)
     for path in sorted(Path(folder).glob("*.txt")):
+        industry = path.stem.split(GROUP_SEP)[0]
         for unit in text_units(path.read_text(encoding="utf-8")):
             for g in grams(unit):
-                seen[g].add(path.stem)
+                seen[g].add(industry)
     return frozenset(g for g, plans in seen.items() if len(plans) >= COMMON_IN)
 
 
 @lru_cache(maxsize=2)
 def reference_texts(folder: str = str(REFERENCE_DIR)) -> tuple[str, ...]:
-    return tuple(p.read_text(encoding="utf-8") for p in sorted(Path(folder).glob("*.txt")))
+    """One text per industry: its reference plans joined (so counting texts counts industries)."""
+    by_industry: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(Path(folder).glob("*.txt")):
+        by_industry[path.stem.split(GROUP_SEP)[0]].append(path.read_text(encoding="utf-8"))
+    return tuple("\n".join(texts) for texts in by_industry.values())
 
 
 def boilerplate_share(unit: str, common: frozenset[str]) -> float:

@@ -212,10 +212,13 @@ NON_REVENUE = re.compile(r"新客户|新增客户|新签|新开客户|新开发|
                          r"市场份额|占有率|市占率|毛利|利润率|复购|续约|续费|续报|转介绍|客户留存")
 
 
+NON_REVENUE_VALUE = re.compile(rf"(?:{NON_REVENUE.pattern})[^，。；\d]{{0,10}}\d+(?:\.\d+)?\s*(?:家|个|人|名|%|％|单|所|台|场)")
+
+
 @check("non_revenue_target")
 def non_revenue_target(doc: PlanDoc, item: ItemSpec) -> Verdict:
     hit = first(scoped(doc, item), NON_REVENUE, lambda ln: bool(NUMBER_RE.search(ln.text)), on_subject=True) \
-        or first(scoped(doc, item), NON_REVENUE, lambda ln: bool(NUMBER_RE.search(ln.text)) and not ln.cells)
+        or first(scoped(doc, item), NON_REVENUE_VALUE, lambda ln: not ln.cells)
     if hit:
         return ok(f"非销售额目标{quote(hit[1].text)}{where(doc, hit[0], item)}")
     return fail("只有销售额/回款目标，缺少新客户数、市场份额或毛利等目标", item.section)

@@ -98,10 +98,24 @@ def competitor_depth(doc: PlanDoc, item: ItemSpec) -> Verdict:
         described = [ln] + [other for other in scope if other is not ln and name in other.text]
         if not any(_described(d, said if d is ln else d.text) for d in described):
             shallow.append((name, said or ln.text))
+    same = _alike(lines)
+    if not shallow and len(same) >= 2:  # the same strengths and weaknesses pasted for several competitors
+        return fail(f"{'、'.join(same)}的优势和劣势写得一字不差，看不出各家的区别", item.section)
     if not shallow:
         return ok(f"{len(names)}家对手都写明了优势、劣势与应对")
     return fail(f"{len(shallow)}/{len(names)}家对手的优劣势或应对不具体，如{shallow[0][0]}：{quote(shallow[0][1])}",
                 item.section)
+
+
+def _alike(lines: list[Line]) -> list[str]:
+    """Competitors (table rows) whose strengths and weaknesses cells are word for word the same as another's."""
+    seen: dict[str, list[str]] = {}
+    for ln in lines:
+        if ln.cells:
+            text = "|".join(v for v in cells_matching(ln, STRENGTH) + cells_matching(ln, WEAKNESS))
+            if len(text) >= 8:
+                seen.setdefault(text, []).append(subject(ln))
+    return next((names for names in seen.values() if len(names) >= 2), [])
 
 
 PEST = {"政策": re.compile(r"政策|法规|监管|政府|法律|合规"), "经济": re.compile(r"经济|GDP|景气|消费水平|利率|汇率|投资|开工|预算"),

@@ -23,7 +23,7 @@ from .reference import boilerplate_share, cjk_count, common_grams, pieces, refer
 
 FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|万|亿|%|％|家|个|人次|人|名|单|台|天|周|月|年|倍|条|场|次|所|床|节|项|份)")
 OWN_IDF = 11.5  # rarer than this in jieba's dictionary: a word of a trade, a place or a name
-COMMON_WORD_IN = 3  # a word that many reference plans (other businesses) use is sales vocabulary, not this plan's
+COMMON_WORD_IN = 3  # a word the reference plans of this many industries use is sales vocabulary, not this plan's
 BOILERPLATE = 0.6  # share of a sentence's 4-grams in common wording above which it is boilerplate
 OWN_TERM_UNITS = 1000
 COMMON_PART_IDF = 10.5  # a two-character word this common is everyday vocabulary
