@@ -12,6 +12,9 @@ from assistant.cli.validate import validate
 from assistant.validation import validate_file
 
 GOLDEN = Path(__file__).parent / "golden"
+PLANS = Path(__file__).parents[1] / "evals" / "calibration" / "plans"
+GOOD_PLAN = PLANS / "h03_good_tables_medical_shandong.md"
+TEMPLATE_DRAFT = PLANS / "t03_offline_saas-crm-east-quarter.md"  # complete, but one template for every business
 runner = CliRunner()
 
 
@@ -38,11 +41,25 @@ def test_json_output_is_the_report():
 
 
 def test_a_score_below_min_score_exits_non_zero():
-    ok = runner.invoke(_app(), ["validate", str(GOLDEN / "complete_plan.json"), "--min-score", "90"])
-    assert ok.exit_code == 0
-    low = runner.invoke(_app(), ["validate", str(GOLDEN / "handwritten_plan.md"), "--min-score", "80"])
-    assert low.exit_code == 1
-    assert "低于要求的 80 分" in low.stderr
+    ok = runner.invoke(_app(), ["validate", str(GOOD_PLAN), "--min-score", "90"])
+    assert ok.exit_code == 0, ok.stderr
+    low = runner.invoke(_app(), ["validate", str(GOLDEN / "handwritten_plan.md"), "--min-score", "30"])
+    assert low.exit_code == 1  # scores above 30, but two critical items fail
+    templated = runner.invoke(_app(), ["validate", str(TEMPLATE_DRAFT), "--min-score", "80"])
+    assert templated.exit_code == 1
+    assert "低于要求的 80 分" in templated.stderr
+
+
+def test_critical_failures_fail_the_gate_whatever_the_score(tmp_path):
+    """Issue 15: a JSON plan whose target was tampered to disagree with its own tables passed --min-score 80."""
+    data = json.loads((GOLDEN / "complete_plan.json").read_text(encoding="utf-8"))
+    data["figures"]["revenue_target"] = 1500.0  # every table still adds up to 1,200
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    score = validate_file(tampered).score
+    result = runner.invoke(_app(), ["validate", str(tampered), "--min-score", str(score - 1)])
+    assert result.exit_code == 1
+    assert "严重问题未通过" in result.stderr and "BRK-05" in result.stderr and "FNL-05" in result.stderr
 
 
 def test_unparseable_input_exits_2_with_a_chinese_message(tmp_path):

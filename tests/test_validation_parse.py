@@ -74,7 +74,7 @@ def test_a_markdown_plan_with_numbered_headings_lists_and_tables_is_read():
     report = validate_text(PLAN_WITH_MARKDOWN_HEADINGS)
     r = {f.id: f for f in report.items}
     assert r["BRK-02"].status == "pass"  # six months listed as '1月：80万元'
-    assert r["BRK-05"].status == "pass" and "月度合计600万元" in r["BRK-05"].reason
+    assert r["BRK-05"].status == "pass" and "6个月合计600万元" in r["BRK-05"].reason
     assert r["BRK-06"].status == "pass" and "指标合计620万元" in r["BRK-06"].reason  # 103%, within 120%
     assert r["BRK-04"].status == "pass" and "王磊" in r["BRK-04"].reason
     assert r["RSK-01"].status == "pass"

@@ -116,7 +116,8 @@ def _is_empty(section: SectionBase | None) -> bool:
 
 def redraft_offline(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPlan:
     """Repair without a model: recompute figures, re-apply them to the failing sections, regenerate missing ones,
-    and turn what is still failing into open questions of those sections."""
+    and, where what is still failing needs the user's facts, ask for them once as a plain question (the checklist
+    item's `question`) — never the checklist's instructions."""
     plan = plan.model_copy(deep=True)
     figures = compute_figures(plan.request)
     plan.figures = figures
@@ -140,7 +141,6 @@ def redraft_offline(plan: SalesPlan, feedback: dict[str, list[str]]) -> SalesPla
             section = plan.sections.get(key) if key in keys else None
             if section is None:
                 continue
-            question = f"{finding.fix_hint}（未满足：{finding.description}）"
-            if question not in section.open_questions:
-                section.open_questions.append(question)
+            if finding.question and finding.question not in plan.open_questions + section.open_questions:
+                section.open_questions.append(finding.question)
     return plan

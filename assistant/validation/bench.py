@@ -50,6 +50,26 @@ def main() -> None:
         for kind, fn in runs.items():
             wall, cpu = _ms(fn, args.repeat)
             print(f"{name:<8}{kind:<10}{fn().score:>7.1f}{wall:>9.1f}{cpu:>8.1f}")
+    _long_plans(plans["rich"], validate_text)
+
+
+def _long_plans(plan, validate_text) -> None:  # noqa: ANN001 - a SalesPlan and validation.validate_text
+    """Reading is linear in the text and bounded (reader.MAX_TEXT_BYTES): time plans of growing length."""
+    import resource
+
+    from ..render import to_markdown
+    from .reader import MAX_TEXT_BYTES
+
+    base = to_markdown(plan)
+    print(f"\n{'Markdown size':<16}{'wall s':>8}{'peak RSS MB':>13}   (limit {MAX_TEXT_BYTES // 1024} KB)")
+    for target in (100_000, 400_000, MAX_TEXT_BYTES - 50_000):
+        text = base
+        while len(text.encode("utf-8")) < target:
+            text += f"\n## 附录{len(text)}\n\n" + base[len(base) // 3: len(base) // 3 + 4000]
+        started = time.perf_counter()
+        validate_text(text)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"{len(text.encode('utf-8')) // 1024:>10} KB{time.perf_counter() - started:>10.2f}{rss:>13.0f}")
 
 
 if __name__ == "__main__":

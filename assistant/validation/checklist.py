@@ -37,6 +37,9 @@ class ItemSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     fix_hint: str
     asks: list[str] = Field(default_factory=list)
+    scoring: Literal["completeness", "substance"] = "completeness"  # substance items scale the score (report.py)
+    question: str | None = None  # what to ask the user when the item fails for want of their facts (repair)
+    consistency: bool = False  # the plan's numbers contradict each other when it fails (scales the score)
 
     @property
     def scope(self) -> list[str]:
@@ -44,8 +47,24 @@ class ItemSpec(BaseModel):
         return [self.section, *self.params.get("also", [])]
 
 
+class SubstanceScale(BaseModel):
+    """score = completeness × (floor + (1 − floor) × min(1, substance ÷ full))."""
+
+    floor: float = Field(ge=0, le=1)
+    full: float = Field(gt=0, le=1)
+
+
+class ConsistencyScale(BaseModel):
+    """Each failed consistency item multiplies the score by per_failure, down to floor."""
+
+    per_failure: float = Field(gt=0, le=1)
+    floor: float = Field(ge=0, le=1)
+
+
 class Checklist(BaseModel):
     version: int | str
+    substance: SubstanceScale = SubstanceScale(floor=1.0, full=1.0)
+    consistency: ConsistencyScale = ConsistencyScale(per_failure=1.0, floor=1.0)
     sections: dict[str, SectionInfo]
     special: dict[Literal["assumptions", "open_questions", "references"], list[str]]
     severity_labels: dict[Severity, str]

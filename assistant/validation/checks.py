@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from . import coherence, numeric, rules, rules_plan  # noqa: F401  (importing the rule modules registers every named check)
+from . import coherence, numeric, rules, rules_market, rules_plan, rules_substance  # noqa: F401  (importing the rule modules registers every named check)
 from .checklist import DEFAULT_PATH, Checklist, ChecklistError, read_checklist
 from .registry import CHECKS
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from ..quantities import format_amount
 from ..render import AMOUNT_FIELDS, cell_text, section_fields
+from ..request import PlanRequest
 from ..schema import SalesPlan, SectionBase
 from .facts import Facts
 
@@ -58,6 +59,7 @@ class Section:
     open_questions: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)
+    hint: str = ""  # for a block whose heading only an embedding could read: the section it suggested
 
     def add_table(self, table: Table) -> None:
         self.tables.append(table)
@@ -70,6 +72,16 @@ class Section:
     @cached_property
     def text(self) -> str:
         return "\n".join(ln.text for ln in self.lines)
+
+
+@dataclass(slots=True)
+class HeadingRead:
+    """How one heading was read: as which canonical section(s), and by what (同义词 | 字符相近 | 语义相近 | 按内容 |
+    内容归入 = found inside that heading's section)."""
+
+    heading: str
+    keys: list[str]
+    how: str
 
 
 @dataclass
@@ -87,6 +99,9 @@ class PlanDoc:
     declared_unit: str | None = None
     declared_target: float | None = None
     memo: dict = field(default_factory=dict, repr=False)  # extraction results shared by the checks
+    heading_reads: list[HeadingRead] = field(default_factory=list)  # which heading was read as which section
+    request: PlanRequest | None = None  # what the user asked for, when the plan is this tool's own (JSON)
+    unplaced: list[Section] = field(default_factory=list)  # blocks under headings that named no section
 
     def section(self, key: str) -> Section | None:
         return self.sections.get(key)
@@ -96,8 +111,26 @@ class PlanDoc:
         return [(k, s) for k in keys if (s := self.sections.get(k)) is not None]
 
     def lines(self, keys: list[str]) -> list[tuple[str, Line]]:
-        """(section key, line) for the given sections, in the given order."""
-        return [(k, ln) for k in keys if (s := self.sections.get(k)) for ln in s.lines]
+        """(section key, line) for the given sections, in the given order; a line two sections share (one heading
+        read as both) comes once."""
+        seen: set[int] = set()
+        out = []
+        for k in keys:
+            for ln in (s.lines if (s := self.sections.get(k)) else []):
+                if id(ln) not in seen:
+                    seen.add(id(ln))
+                    out.append((k, ln))
+        return out
+
+    def unique_sections(self) -> list[tuple[str, Section]]:
+        """(key, section) once per section object: a section read under two keys is listed under its first."""
+        seen: set[int] = set()
+        return [(k, s) for k, s in self.sections.items() if id(s) not in seen and not seen.add(id(s))]
+
+    def all_lines(self) -> list[Line]:
+        """Every content line of the plan once, placed or not."""
+        lines = [ln for _, ln in self.lines(list(self.sections))]
+        return lines + [ln for block in self.unplaced for ln in block.lines]
 
     @cached_property
     def all_open_questions(self) -> list[str]:
@@ -114,7 +147,7 @@ class PlanDoc:
     @cached_property
     def full_text(self) -> str:
         parts = [self.title, *self.preamble]
-        for s in self.sections.values():
+        for s in [sec for _, sec in self.unique_sections()] + self.unplaced:
             parts.append(s.title)
             parts.append(s.text)
         return "\n".join(parts)
@@ -158,7 +191,7 @@ def doc_from_plan(plan: SalesPlan, source: str = "方案") -> PlanDoc:
     fig = plan.figures
     doc = PlanDoc(source=source, kind="plan", title=plan.title,
                   declared_period=(fig.period_start, fig.period_end, fig.period_label), declared_unit=fig.unit,
-                  declared_target=fig.revenue_target)
+                  declared_target=fig.revenue_target, request=plan.request)
     for spec, model in plan.sections.items():
         if model is not None:
             doc.sections[spec.key] = section_from_model(spec.key, spec.title, model, fig.unit)

@@ -26,7 +26,7 @@ BARE_NUMBER = re.compile(r"^\s*[¥￥]?\s*([+-]?\d[\d,]*(?:\.\d+)?)\s*$")
 HEADER_UNIT = re.compile(r"(亿元|千万元|百万元|万元|千元|元)")
 MONTH_LABEL = re.compile(r"^(?:(\d{4})\s*年\s*)?(1[0-2]|0?[1-9])\s*月份?(?![\d日底末中])")
 QUARTER_LABEL = re.compile(r"^(?:(\d{4})\s*年\s*)?(?:[Qq]([1-4])|第?([一二三四1-4])\s*季度?)")
-AMOUNT_HEADER = re.compile(r"目标|金额|销售额|指标|业绩|任务|预算|费用|合计|计划|收入|配额|额度")
+AMOUNT_HEADER = re.compile(r"目标|金额|销售额|指标|业绩|任务|预算|费用|合计|计划|收入|配额|额度|收款|合同额|中标|签约|新签|报名")
 NOT_AMOUNT_HEADER = re.compile(r"占比|比例|%|％|率|权重|数量|人数|单数|月数|系数")
 SHARE_HEADER = re.compile(r"占比|比例|份额")
 TOTAL_LABEL = re.compile(r"^\s*(合计|总计|小计|总额|总计划|total)", re.I)
@@ -221,7 +221,8 @@ def find_period(texts: list[str]) -> tuple[date, date, str] | None:
 
 # ---------------------------------------------------------------- plan-wide facts
 
-REVENUE_WORDS = re.compile(r"销售额|营收|营业收入|销售收入|收入|业绩|销售目标|签约额|合同额|销售总额|营业额")
+REVENUE_WORDS = re.compile(r"销售额|营收|营业收入|销售收入|收入|业绩|销售目标|签约额|合同额|销售总额|营业额|中标金额|新签|"
+                           r"收款|目标[是为：:]?\s*\d|做到|实现")
 BASELINE_WORDS = re.compile(r"去年|上年|上期|同期|基数|基期|上一年|前一年|历史")
 NOT_REVENUE = re.compile(r"回款|客单|预算|费用|产能|缺口|提成|管道|每人|人均")
 
@@ -262,14 +263,29 @@ class Facts:
 
     @cached_property
     def target_line(self) -> tuple[str, float] | None:
-        """(the line stating it, amount) of the revenue target."""
-        for _, ln in self.doc.lines(["sales_targets", "executive_summary"]):
+        """(the sentence stating it, amount) of the revenue target: the targets section first, then the summary,
+        then anywhere; a sentence about a past year or a baseline ('2026年…做了1,500万元', '去年…') is skipped."""
+        keys = ["sales_targets", "executive_summary"]
+        keys += [k for k in self.doc.sections if k not in keys]
+        for _, ln in self.doc.lines(keys):
             if not REVENUE_WORDS.search(ln.text) or (NOT_REVENUE.search(ln.text) and ln.kind == "row"):
                 continue
-            amount = pick_amount(ln.text, self.unit)
-            if amount is not None:
-                return ln.text, amount
+            for sentence in [ln.text] if ln.kind == "row" else re.split(r"[。；;\n]", ln.text):
+                if not REVENUE_WORDS.search(sentence) or self._past(sentence):
+                    continue
+                amount = pick_amount(sentence, self.unit)
+                if amount is not None:
+                    return sentence, amount
         return None
+
+    def _past(self, sentence: str) -> bool:
+        """A sentence about the baseline: it names a year before the plan's period, or 去年/上年/上期 first."""
+        years = [int(y) for y in re.findall(r"(20\d{2})\s*年", sentence)]
+        start = self.period[0].year if self.period else None
+        if years and start and years[0] < start:
+            return True
+        head = re.split(r"\d", sentence, maxsplit=1)[0]
+        return bool(BASELINE_WORDS.search(head)) and not re.search(r"目标", head)
 
     @cached_property
     def target(self) -> float | None:
@@ -282,7 +298,7 @@ def pick_amount(text: str, unit: str, avoid: re.Pattern[str] = BASELINE_WORDS) -
     """The first amount in a line not introduced by a baseline/collection word ('去年1000万元' is skipped)."""
     for m in MONEY_RE.finditer(text):
         before = text[max(0, m.start() - 8):m.start()]
-        if avoid.search(before) or NOT_REVENUE.search(before[-4:]):
+        if (avoid.search(before) and "目标" not in before) or NOT_REVENUE.search(before[-4:]):
             continue
         try:
             return parse_amount(m.group(1) + m.group(2), unit)

@@ -7,12 +7,14 @@ matching presence item is what loses points for the missing content.
 
 from __future__ import annotations
 
+import re
+
 from ..quantities import format_amount, format_rate, months_between
 from . import stated_numbers as extract
 from .checklist import ItemSpec
 from .document import PlanDoc
 from .facts import quote, substantive
-from .registry import Verdict, check, fail, na, ok
+from .registry import Verdict, check, fail, na, ok, where
 
 # ---------------------------------------------------------------- the rules, as pure functions
 
@@ -32,15 +34,21 @@ def quota_problem(quotas: list[float], target: float, tolerance: float, max_over
 
 
 def funnel_problems(target: float, deal_size: float, win_rate: float | None, deals: int, opportunities: int | None,
-                    tolerance: float) -> list[str]:
-    """deals = target ÷ deal size; opportunities = deals ÷ win rate; each within the tolerance (at least 1)."""
+                    tolerance: float, stated: list[float] | tuple[float, ...] = ()) -> list[str]:
+    """deals = target ÷ deal size; opportunities = deals ÷ win rate; each within the tolerance (at least 1).
+    `stated`: other counts the plan writes beside its funnel ('新生660人次…需要2,200节试听课'); a count that matches
+    what the numbers call for (target ÷ deal size, or opportunities × win rate) answers the check."""
+
+    def close(value: float, expected: float) -> bool:
+        return abs(value - expected) <= max(tolerance * expected, 1.0)
+
     problems = []
     expected_deals = target / deal_size
-    if abs(deals - expected_deals) > max(tolerance * expected_deals, 1.0):
+    if not close(deals, expected_deals) and not any(close(v, expected_deals) for v in stated):
         problems.append(f"成交数{deals}与“目标÷客单价”={expected_deals:.1f}不符")
     if win_rate and opportunities is not None:
         expected_opps = deals / win_rate
-        if abs(opportunities - expected_opps) > max(tolerance * expected_opps, 1.0):
+        if not close(opportunities, expected_opps) and not any(close(v, opportunities * win_rate) for v in stated):
             problems.append(f"商机数{opportunities}与“成交数÷赢单率”={expected_opps:.1f}不符")
     return problems
 
@@ -70,6 +78,13 @@ def _amt(doc: PlanDoc, value: float) -> str:
     return format_amount(round(value, 2), doc.facts.unit)
 
 
+def _compare(doc: PlanDoc, a_label: str, a: float, b_label: str, b: float) -> str:
+    """'12个月合计1,150万元，年度目标1,200万元，差50万元' (or '…，一致')."""
+    gap = abs(a - b)
+    tail = "一致" if gap < 0.005 else f"差{_amt(doc, gap)}"
+    return f"{a_label}{_amt(doc, a)}，{b_label}{_amt(doc, b)}，{tail}"
+
+
 def _verdict(comparisons: list[tuple[str, bool]], nothing: str, problem: str, section: str) -> Verdict:
     """na when there was nothing to compare; fail listing the comparisons that disagree; else pass listing all."""
     if not comparisons:
@@ -77,7 +92,7 @@ def _verdict(comparisons: list[tuple[str, bool]], nothing: str, problem: str, se
     bad = [text for text, good in comparisons if not good]
     if bad:
         return fail(problem + "；".join(bad), section)
-    return ok("；".join(text for text, _ in comparisons) + "，一致")
+    return ok("；".join(text for text, _ in comparisons))
 
 
 def _expected_months(doc: PlanDoc) -> list[tuple[int, int]] | None:
@@ -93,6 +108,9 @@ def quarter_breakdown(doc: PlanDoc, item: ItemSpec) -> Verdict:
         return na("计划周期只在一个季度内，无需季度分解")
     rows, _ = extract.quarters(doc, item.scope)
     need = expected or 2
+    by_month, _ = extract.months(doc, item.scope)
+    if len(rows) < need and months and len(by_month) >= len(months):
+        return ok(f"季度目标可由{len(by_month)}个月的目标直接加总")
     if len(rows) >= need:
         return ok(f"{len(rows)}个季度：" + "、".join(f"{lbl} {_amt(doc, a)}" for lbl, a in rows[:4]))
     return fail(f"季度分解不完整：找到{len(rows)}个季度，计划周期涉及{need}个季度", item.section)
@@ -113,18 +131,21 @@ def month_breakdown(doc: PlanDoc, item: ItemSpec) -> Verdict:
 @check("breakdown_sums")
 def breakdown_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     tol = item.params.get("tolerance", 0.01)
-    months, _ = extract.months(doc, item.scope)
-    quarters, _ = extract.quarters(doc, item.scope)
+    months, m_key = extract.months(doc, item.scope)
+    quarters, q_key = extract.quarters(doc, item.scope)
     target = doc.facts.target
     m_sum, q_sum = sum(a for _, a in months), sum(a for _, a in quarters)
+    goal = "年度目标" if len(_expected_months(doc) or []) == 12 else "总目标"
+    m_text, q_text = f"{len(months)}个月合计", f"{len(quarters)}个季度合计"
     checks: list[tuple[str, bool]] = []
     if months and target:
-        checks.append((f"月度合计{_amt(doc, m_sum)}，总目标{_amt(doc, target)}", sums_match([m_sum], target, tol)))
+        checks.append((_compare(doc, m_text, m_sum, goal, target), sums_match([m_sum], target, tol)))
     if len(quarters) >= 2 and target:
-        checks.append((f"季度合计{_amt(doc, q_sum)}，总目标{_amt(doc, target)}", sums_match([q_sum], target, tol)))
+        checks.append((_compare(doc, q_text, q_sum, goal, target), sums_match([q_sum], target, tol)))
     if months and len(quarters) >= 2:
-        checks.append((f"月度合计{_amt(doc, m_sum)}，季度合计{_amt(doc, q_sum)}", sums_match([m_sum], q_sum, tol)))
-    return _verdict(checks, "没有可核对的月度/季度分解或总目标", "分解合计不一致：", item.section)
+        checks.append((_compare(doc, m_text, m_sum, q_text, q_sum), sums_match([m_sum], q_sum, tol)))
+    found = where(doc, m_key or q_key, item) if (m_key or q_key) not in item.scope else ""
+    return _verdict(checks, "没有可核对的月度/季度分解或总目标", f"分解合计不一致{found}：", item.section)
 
 
 @check("quotas_with_owner")
@@ -168,7 +189,7 @@ def split_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     results: list[tuple[str, bool]] = []
     for s in found:
         if s.amounts and target:
-            results.append((f"{s.name}金额合计{_amt(doc, sum(s.amounts))}（目标{_amt(doc, target)}）",
+            results.append((_compare(doc, f"{s.name}金额合计", sum(s.amounts), "总目标", target),
                             sums_match(s.amounts, target, tol)))
         if s.shares:
             results.append((f"{s.name}占比合计{format_rate(sum(s.shares))}", sums_match(s.shares, 1.0, tol)))
@@ -184,11 +205,11 @@ def funnel_params(doc: PlanDoc, item: ItemSpec) -> Verdict:
                          ("赢单率", f.win_rate and format_rate(f.win_rate[0])),
                          ("销售周期", f.cycle and f"{f.cycle[0]:g}天")):
         (have if value else missing).append(f"{label}{value}" if value else label)
-    rates_found = len(f.stage_rates or [])
+    rates_found = len(f.stage_rates or []) + bool(f.win_rate)  # the win rate is the last stage's conversion
     if rates_found >= need:
         have.append(f"{rates_found}个阶段转化率")
     else:
-        missing.append(f"阶段转化率（找到{rates_found}个，需要{need}个）")
+        missing.append(f"阶段转化率（含赢单率找到{rates_found}个，需要{need}个）")
     if not missing:
         return ok("、".join(have))
     return fail("缺少" + "、".join(missing) + (f"（已有：{'、'.join(have)}）" if have else ""), item.section)
@@ -207,13 +228,15 @@ def funnel_counts(doc: PlanDoc, item: ItemSpec) -> Verdict:
 @check("funnel_math")
 def funnel_math(doc: PlanDoc, item: ItemSpec) -> Verdict:
     f = extract.funnel(doc, item.scope)
-    target = doc.facts.target
+    target = f.base[0] if f.base else doc.facts.target  # a funnel worked out for one channel uses its amount
     deals = extract.stage_value(f.stages or [], extract.DEAL_STAGE)
     opps = extract.stage_value(f.stages or [], extract.OPP_STAGE)
     if not (target and f.deal_size and deals):
         return na("缺少目标、客单价或成交数，无法核对漏斗计算")
     win = f.win_rate[0] if f.win_rate else None
-    problems = funnel_problems(target, f.deal_size[0], win, deals, opps, item.params.get("tolerance", 0.05))
+    # a funnel in words may work with a subset it names ('新生660人次…'): its other counts may answer the check
+    stated = [] if f.stage_table else [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", f.stage_text)]
+    problems = funnel_problems(target, f.deal_size[0], win, deals, opps, item.params.get("tolerance", 0.05), stated)
     if problems:
         return fail("；".join(problems), item.section)
     tail = f"，商机{opps}≈{deals}÷{format_rate(win)}" if win and opps is not None else ""
@@ -222,9 +245,10 @@ def funnel_math(doc: PlanDoc, item: ItemSpec) -> Verdict:
 
 @check("funnel_monotone")
 def funnel_monotone(doc: PlanDoc, item: ItemSpec) -> Verdict:
-    stages, _ = extract.stage_counts(doc, item.scope)
-    if len(stages) < 2:
-        return na("没有多阶段的漏斗数量")
+    f = extract.funnel(doc, item.scope)
+    stages = f.stages or []
+    if len(stages) < 2 or not f.stage_table:
+        return na("没有多阶段的漏斗数量表")
     if extract.DEAL_STAGE.search(stages[0][0]):
         stages = stages[::-1]
     bad = monotone_break([c for _, c in stages])
@@ -303,7 +327,7 @@ def budget_sums(doc: PlanDoc, item: ItemSpec) -> Verdict:
     if len(rows) < 2 or not total:
         return na("缺少预算明细或合计，无法核对")
     lines_sum = sum(a for _, a in rows)
-    text = f"科目合计{_amt(doc, lines_sum)}，预算总额{_amt(doc, total[0])}"
+    text = _compare(doc, f"{len(rows)}个科目合计", lines_sum, "预算总额", total[0])
     if sums_match([lines_sum], total[0], item.params.get("tolerance", 0.01)):
-        return ok(text + "，一致")
-    return fail(f"预算不平：{text}", item.section)
+        return ok(text)
+    return fail(f"预算不平：{text}（{quote(total[1], 40)}）", item.section)

@@ -18,11 +18,17 @@ from pydantic import ValidationError
 from ..headings import docx_heading_level, outline_level
 from ..schema import SalesPlan
 from .checklist import Checklist, read_checklist
-from .document import Line, PlanDoc, Section, Table, doc_from_plan
+from .document import CITATION_RE, HeadingRead, Line, PlanDoc, Section, Table, doc_from_plan
+from .sections import STRONG as STRONG_MATCH
+from .sections import by_synonym, read_heading, settle
 
 MIN_SECTIONS = 2
-STRONG_MATCH = 4  # a sub-heading starts a new section only when it names one this clearly
-MAX_BYTES = 20 * 1024 * 1024
+# Bounds on what the reader takes in: a sales plan is tens of KB; these leave room for long plans with tables, and
+# keep a pasted data dump or a zip bomb from costing minutes and gigabytes (reading stays linear in the text).
+MAX_TEXT_BYTES = 1024 * 1024  # Markdown / text / JSON, as a file or pasted
+MAX_DOCX_BYTES = 10 * 1024 * 1024  # the .docx file itself
+MAX_DOCX_EXPANDED = 40 * 1024 * 1024  # its parts once unzipped
+MAX_DOCX_PARTS = 2000
 
 
 class PlanParseError(ValueError):
@@ -48,6 +54,7 @@ _BRACKET = re.compile(r"^【(.{2,24})】$")
 _BOLD = re.compile(r"^\*\*([^*]{1,40})\*\*\s*[：:]?$")
 _SENTENCE = re.compile(r"[，。；,;！？]|[：:].")
 _EMPHASIS = re.compile(r"\*\*|__|`|~~|^\*(?=\S)|(?<=\S)\*$")
+CITATION_ONLY = re.compile(r"^\s*[*_]*\s*(?:依据|来源|参考|出处)\s*[：:]\s*(?:\[[^\]]{1,40}\]\s*[,，、]?\s*)+[*_]*\s*$")
 OQ_PREFIX = re.compile(r"^\s*(?:[-*]\s*)?(?:待确认|待补充|需确认|待核实|需补充)\s*[：:]\s*")
 
 
@@ -57,17 +64,13 @@ def clean_heading(text: str) -> str:
 
 
 def map_heading(text: str, checklist: Checklist) -> tuple[str | None, str | None, int]:
-    """(section key or None, special kind or None, match length) for a heading as written."""
-    low = clean_heading(text).lower()
-    best: tuple[int, int, str | None, str | None] = (0, 0, None, None)
-    pools = [(k, None, info.synonyms) for k, info in checklist.sections.items()]
-    pools += [(None, kind, syns) for kind, syns in checklist.special.items()]
-    for key, special, synonyms in pools:
-        for syn in synonyms:
-            pos = low.find(syn.lower())
-            if pos >= 0 and (len(syn), -pos) > best[:2]:
-                best = (len(syn), -pos, key, special)
-    return best[2], best[3], best[0]
+    """(section key or None, appendix kind or None, synonym length) for a heading read by its synonyms alone."""
+    name = clean_heading(text)
+    hit = by_synonym(name, checklist)
+    spec, spec_len = _special(name, checklist)
+    if spec and spec_len >= (hit[1] if hit else 0):
+        return None, spec, spec_len
+    return (hit[0], None, hit[1]) if hit else (None, None, 0)
 
 
 def _pseudo_heading(line: str) -> tuple[str, str] | None:
@@ -169,10 +172,34 @@ def _text_events(lines: list[str]) -> list[DocPart]:
     return out
 
 
-def docx_events(data: bytes) -> list[DocPart]:
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}MB"
+
+
+def check_docx_size(data: bytes, name: str = "Word 文件") -> None:
+    """Refuse a .docx whose parts unzip to more than MAX_DOCX_EXPANDED (read from the zip directory, nothing inflated)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise PlanParseError(f"无法打开 Word 文件「{name}」（可能已损坏，或不是 .docx 格式）：{exc}") from None
+    expanded = sum(i.file_size for i in infos)
+    if len(infos) > MAX_DOCX_PARTS or expanded > MAX_DOCX_EXPANDED:
+        raise PlanParseError(f"「{name}」解压后有{_mb(expanded)}、{len(infos)}个部件，超过{_mb(MAX_DOCX_EXPANDED)}的上限，"
+                             "不像一份销售方案（可能嵌入了大量数据或是压缩炸弹）；请删去附件和嵌入对象后再评估")
+
+
+def check_text_size(size: int, name: str) -> None:
+    if size > MAX_TEXT_BYTES:
+        raise PlanParseError(f"「{name}」有{_mb(size)}，超过{_mb(MAX_TEXT_BYTES)}的上限；销售方案通常只有几十KB，"
+                             "请删去附带的数据表或拆分后再评估")
+
+
+def docx_events(data: bytes, name: str = "Word 文件") -> list[DocPart]:
     from docx import Document
     from docx.table import Table as DocxTable
 
+    check_docx_size(data, name)
     try:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -194,7 +221,8 @@ def docx_events(data: bytes) -> list[DocPart]:
         elif "List" in style or "列表" in style:
             events.append(DocPart("li", text))
         elif block.runs and all(r.bold for r in block.runs if r.text.strip()) and len(text) <= 30:
-            events.append(DocPart("h", text.rstrip("：:"), pseudo="sub"))
+            numbered = outline_level(text)  # '十、风险' in bold is a section heading, not a sub-heading
+            events.append(DocPart("h", text.rstrip("：:"), pseudo="cn1" if numbered and numbered <= 2 else "sub"))
         elif block.runs and block.runs[0].bold and re.match(r"^[^：:]{1,20}[：:]\s*\S", text) \
                 and text.startswith(block.runs[0].text.strip()):
             label = block.runs[0].text.strip().rstrip("：:")
@@ -217,15 +245,27 @@ def _looks_like_title(ev: DocPart) -> bool:
 
 
 
+def _special(name: str, checklist: Checklist) -> tuple[str | None, int]:
+    """The appendix a heading names (assumptions | open_questions | references) and the synonym's length."""
+    low, best = name.lower(), (None, 0)
+    for kind, synonyms in checklist.special.items():
+        for syn in synonyms:
+            if syn.lower() in low and len(syn) > best[1]:
+                best = (kind, len(syn))
+    return best
+
+
 def build_doc(events: list[DocPart], *, source: str, kind: str, checklist: Checklist | None = None) -> PlanDoc:
     checklist = checklist or read_checklist()
     doc = PlanDoc(source=source, kind=kind)
+    blocks: list[Section] = []  # content under headings that name no section: placed by content afterwards
     cur: Section | None = None
     cur_level = 0
     last_level = 1
     special: str | None = None  # doc-level appendix being read: assumptions | open_questions | references
     sub, sub_special = "", None  # sub-heading inside the current section
     headings_seen: list[str] = []
+    first_block: Section | None = None  # the opening block, when its heading names nothing (写在前面, 开篇)
     for ev in events:
         if ev.kind == "h":
             if ev.pseudo == "field" and cur is None:
@@ -238,34 +278,50 @@ def build_doc(events: list[DocPart], *, source: str, kind: str, checklist: Check
             else:
                 level = ev.level
             last_level = level
-            if not doc.title and not doc.sections and _looks_like_title(ev):
+            if not doc.title and not doc.sections and not blocks and _looks_like_title(ev):
                 doc.title = _EMPHASIS.sub("", ev.text).strip()
                 continue
-            key, spec, strength = map_heading(ev.text, checklist)
+            name = clean_heading(ev.text)
+            reading = read_heading(name, checklist) if name else None
+            spec, spec_len = _special(name, checklist)
+            if reading and spec and spec_len >= reading.strength:
+                reading = None
             inside = (cur is not None or special is not None) and level > (cur_level or 0)
-            if key and cur is not None and level > cur_level and (
-                    key == cur.key or strength < STRONG_MATCH or ev.pseudo == "field"):
-                key = None  # a sub-heading of the current section
-            if key:
-                cur = doc.sections.get(key) or Section(key=key, title=clean_heading(ev.text))
-                doc.sections[key] = cur
+            if reading and cur is not None and level > cur_level and (
+                    cur.key in reading.keys or reading.strength < STRONG_MATCH or ev.pseudo == "field"):
+                reading = None  # a sub-heading of the current section
+            if reading and reading.how == "语义相近":  # an embedding's guess: the block's content decides
+                cur = Section(key="", title=name)
+                cur.hint = reading.keys[0]
+                blocks.append(cur)
+                cur_level, special, sub, sub_special = level, None, "", None
+            elif reading:
+                cur = next((doc.sections[k] for k in reading.keys if k in doc.sections), None) \
+                    or Section(key=reading.keys[0], title=name)
+                for k in reading.keys:
+                    doc.sections.setdefault(k, cur)
+                doc.heading_reads.append(HeadingRead(name, reading.keys, reading.how))
                 cur_level, special, sub, sub_special = level, None, "", None
             elif spec and inside and cur is not None:
-                sub, sub_special = clean_heading(ev.text), spec
+                sub, sub_special = name, spec
             elif spec:
                 cur, cur_level, special = None, level, spec
             elif inside:
                 if special is not None:
                     continue
-                sub, sub_special = clean_heading(ev.text), None
-            else:
-                if not doc.title and not doc.sections:
-                    doc.title = _EMPHASIS.sub("", ev.text).strip()
-                else:
-                    doc.unmapped.append(clean_heading(ev.text))
+                sub, sub_special = name, None
+            elif not doc.title and not doc.sections and not blocks:
+                doc.title = _EMPHASIS.sub("", ev.text).strip()
                 cur, cur_level, special, sub, sub_special = None, level, None, "", None
+            else:
+                cur = Section(key="", title=name)
+                if not doc.sections and not blocks:
+                    first_block = cur
+                blocks.append(cur)
+                cur_level, special, sub, sub_special = level, None, "", None
             continue
         _add_content(doc, ev, cur, special, sub, sub_special)
+    settle(doc, blocks, first_block)
     if not doc.title:
         doc.title = doc.preamble[0][:60] if doc.preamble else Path(source).stem
     if len(doc.sections) < MIN_SECTIONS:
@@ -290,6 +346,10 @@ def _add_content(doc: PlanDoc, ev: DocPart, cur: Section | None, special: str | 
         texts = [ev.text]
     for text in texts:
         if not text:
+            continue
+        if CITATION_ONLY.match(text):  # '*依据：[3][4]*' under a section: its sources, never an open question
+            if cur is not None:
+                cur.citations.extend(c for c in CITATION_RE.findall(text) if c not in cur.citations)
             continue
         is_oq = bool(OQ_PREFIX.match(text))
         plain = OQ_PREFIX.sub("", text).strip()
@@ -322,6 +382,7 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def parse_text(text: str, source: str = "方案.md") -> PlanDoc:
+    check_text_size(len(text.encode("utf-8")), Path(source).name)
     if not text.strip():
         raise PlanParseError(f"「{Path(source).name}」是空的，没有可评估的内容")
     return build_doc(markdown_events(text), source=source, kind="markdown")
@@ -345,14 +406,17 @@ def load_document(path: str | Path) -> PlanDoc:
     p = Path(path)
     if not p.is_file():
         raise PlanParseError(f"找不到文件：{p}")
-    if p.stat().st_size > MAX_BYTES:
-        raise PlanParseError(f"「{p.name}」超过{MAX_BYTES // 1024 // 1024}MB，请拆分后再评估")
+    suffix = p.suffix.lower()
+    size = p.stat().st_size
+    if suffix == ".docx" and size > MAX_DOCX_BYTES:
+        raise PlanParseError(f"「{p.name}」有{_mb(size)}，超过{_mb(MAX_DOCX_BYTES)}的上限；请删去图片和嵌入对象后再评估")
+    if suffix != ".docx":
+        check_text_size(size, p.name)
     data = p.read_bytes()
     if not data.strip():
         raise PlanParseError(f"「{p.name}」是空的，没有可评估的内容")
-    suffix = p.suffix.lower()
     if suffix == ".docx":
-        return build_doc(docx_events(data), source=str(p), kind="docx")
+        return build_doc(docx_events(data, p.name), source=str(p), kind="docx")
     if suffix == ".doc":
         raise PlanParseError(f"「{p.name}」是旧版 Word（.doc），请在 Word 中另存为 .docx 后再评估")
     if suffix == ".json":

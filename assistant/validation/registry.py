@@ -22,6 +22,7 @@ class Verdict:
     status: Status
     reason: str
     sections: list[str] = field(default_factory=list)
+    value: float | None = None  # for substance items: the measure (0–1) the score is scaled by
 
 
 def ok(reason: str) -> Verdict:
@@ -85,6 +86,7 @@ def cells_matching(ln: Line, header: re.Pattern[str]) -> list[str]:
     return [v for h, v in (ln.cells or {}).items() if header.search(h)]
 
 
-OWNER_RE = re.compile(r"负责人\s*[：:]\s*\S|责任人\s*[：:]\s*\S|[（(][^（）()]{1,12}负责[)）]|由\S{1,10}负责|"
+OWNER_RE = re.compile(r"负责人\s*[：:]\s*\S|负责人\s*[是为]?\s*[\u4e00-\u9fa5]{2}|"
+                      r"责任人\s*[：:]\s*\S|[（(][^（）()]{1,12}负责[)）]|由\S{1,10}负责|"
                       r"牵头\s*[：:]?\s*\S|[：:]\s*\S{1,10}负责")
 OWNER_HEADER = re.compile(r"负责人|责任人|牵头|执行人|责任部门|负责部门|负责")

@@ -10,17 +10,34 @@ import re
 from .checklist import ItemSpec
 from .document import Line, PlanDoc
 from .facts import NUMBER_RE, parse_deadline, quote, substantive
+from .prose import FORMULA, FREQ, RESPONSE, TARGET, TRIGGER, clauses, kpis_in_text, split_top
 from .registry import OWNER_HEADER, OWNER_RE, Verdict, cells_matching, check, fail, na, ok, scoped, subject
+from .stated_numbers import people
 
 
 def records(doc: PlanDoc, keys: list[str], name_header: re.Pattern[str]) -> list[Line]:
-    """Table rows of the tables whose headings name the records; else the list items; else paragraph lines."""
+    """Table rows of the tables whose headings name the records; else the list items; else paragraph lines — items
+    and paragraphs split where the writer separated records with '；' ('1月10日前，…；2月28日前，…')."""
     lines = [ln for _, ln in doc.lines(keys)]
     rows = [ln for ln in lines if ln.cells and any(name_header.search(h) for h in ln.cells)]
     if rows:
         return rows
     items = [ln for ln in lines if ln.kind == "item" and len(ln.text) >= 6]
-    return items or [ln for ln in lines if ln.kind == "para" and len(ln.text) >= 10]
+    chosen = items or [ln for ln in lines if ln.kind == "para" and len(ln.text) >= 10]
+    out = []
+    for ln in chosen:
+        parts = [p for p in clauses(ln.text) if len(p) >= 6]
+        out += [ln] if len(parts) <= 1 else [Line(text=p, sub=ln.sub, kind=ln.kind) for p in parts]
+    return out
+
+
+ROLE_OWNER = re.compile(r"经理|主管|总监|专员|店长|组长|负责人|顾问|班主任|工程师|市场部|销售部|"
+                        r"[^\s，,；;]{1,4}组(?![织合])|各[^，,；;]{1,6}")
+
+
+def owned(doc: PlanDoc, ln: Line) -> bool:
+    """A line names who does it: '负责人：…', '由X负责', a person the plan names, or a role."""
+    return bool(OWNER_TEXT.search(ln.text) or ROLE_OWNER.search(ln.text) or any(p in ln.text for p in people(doc)))
 
 
 def has(ln: Line, header: re.Pattern[str], text: re.Pattern[str]) -> bool:
@@ -51,7 +68,7 @@ HEADCOUNT = re.compile(r"(\d+)\s*(?:人|名)")
 RAMP = re.compile(r"爬坡|上岗期|熟练期|培养期|带教期|新人.{0,10}\d+\s*个?月")
 HIRING = re.compile(r"招聘|到岗|入职|扩编|补员|新招|招募|引进|新增.{0,4}人")
 HIRING_WHEN = re.compile(r"\d{1,2}\s*月|[Qq][1-4]|[一二三四]季度|期初|年初|上半年|下半年")
-NO_HIRE = re.compile(r"不新增|无新增|无需招聘|不招聘|维持现有|不扩编|暂不招聘|无招聘")
+NO_HIRE = re.compile(r"不新增|无新增|无需招聘|不招聘|维持现有|不扩编|暂不招聘|无招聘|不增加|不再增加|不再招聘")
 
 
 @check("team_capacity_plan")
@@ -74,7 +91,7 @@ def team_capacity_plan(doc: PlanDoc, item: ItemSpec) -> Verdict:
 TASK_H = re.compile(r"任务|内容|事项|工作|行动|措施|举措")
 DEADLINE_H = re.compile(r"时间|截止|期限|节点|日期|完成")
 DELIVER_H = re.compile(r"交付|成果|产出|输出|完成标准|验收")
-DELIVER_T = re.compile(r"交付|成果|产出|输出|形成|提交|报告|清单|方案|名单|表|记录|完成率")
+DELIVER_T = re.compile(r"交付|成果|产出|输出|形成|提交|交出|拿到|报告|清单|方案|名单|表|记录|完成率|协议|到岗|数据|报价|确认")
 
 
 def action_records(doc: PlanDoc, item: ItemSpec) -> list[Line]:
@@ -89,9 +106,9 @@ def action_deadline(doc: PlanDoc, ln: Line):  # noqa: ANN201 - date | None
 @check("action_items_complete")
 def action_items_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = action_records(doc, item)
-    return complete_rows(rows, {"负责人": (OWNER_HEADER, OWNER_TEXT), "交付成果": (DELIVER_H, DELIVER_T)}, "项行动",
-                         item.params.get("min", 3), item.section,
-                         extra={"时间节点": [ln for ln in rows if action_deadline(doc, ln) is None]})
+    unowned = [ln for ln in rows if not (ln.cells and has(ln, OWNER_HEADER, OWNER_TEXT)) and not owned(doc, ln)]
+    return complete_rows(rows, {"交付成果": (DELIVER_H, DELIVER_T)}, "项行动", item.params.get("min", 3), item.section,
+                         extra={"负责人": unowned, "时间节点": [ln for ln in rows if action_deadline(doc, ln) is None]})
 
 
 @check("action_deadlines_in_period")
@@ -113,19 +130,20 @@ def action_deadlines_in_period(doc: PlanDoc, item: ItemSpec) -> Verdict:
 
 KPI_H = re.compile(r"指标|KPI|考核项|考核内容", re.I)
 FORMULA_H = re.compile(r"公式|计算|口径|定义|算法")
-FORMULA_T = re.compile(r"公式|=|＝|÷|/|计算|占比|比率|之比|除以|[：:][^，,；;]{2,20}数(?:[，,；;]|$)")
 TARGET_H = re.compile(r"目标")
-TARGET_T = re.compile(r"目标|≥|≤|>=|<=|不低于|不少于|不超过|达到|\d")
 FREQ_H = re.compile(r"频率|周期|频次")
-FREQ_T = re.compile(r"每日|每天|每周|周度|每月|月度|每季|季度|年度|每年|按月|按周|按季")
 
 
 @check("kpi_complete")
 def kpi_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
     rows = [ln for ln in records(doc, [item.section], KPI_H)
             if not re.search(r"提成|奖金|激励|奖励", subject(ln)) or ln.cells]
-    return complete_rows(rows, {"计算公式": (FORMULA_H, FORMULA_T), "目标值": (TARGET_H, TARGET_T),
-                                "考核频率": (FREQ_H, FREQ_T), "负责人": (OWNER_HEADER, OWNER_TEXT)},
+    if not any(ln.cells for ln in rows):  # KPIs written in sentences: '考核看三个指标：A（…）、B（…）和C（…）'
+        named = [Line(text=k.text, kind="item") for _, ln in doc.lines([item.section])
+                 for k in kpis_in_text(ln.text, in_kpi_section=True)]
+        rows = named or rows
+    return complete_rows(rows, {"计算公式": (FORMULA_H, FORMULA), "目标值": (TARGET_H, TARGET),
+                                "考核频率": (FREQ_H, FREQ), "负责人": (OWNER_HEADER, OWNER_TEXT)},
                          "个KPI", item.params.get("min", 3), item.section)
 
 
@@ -165,10 +183,13 @@ def review_cadence(doc: PlanDoc, item: ItemSpec) -> Verdict:
 
 @check("early_warning")
 def early_warning(doc: PlanDoc, item: ItemSpec) -> Verdict:
-    hits = [ln for _, ln in scoped(doc, item) if WARNING.search(ln.text) and NUMBER_RE.search(ln.text)]
+    hits = []  # one per threshold: '月达成率低于80%，或在谈商机金额低于…2.5倍' holds two
+    for _, ln in scoped(doc, item):
+        parts = [ln.text] if ln.cells else re.split(r"[，,；;。]|或者?", ln.text)
+        hits += [p for p in parts if WARNING.search(p) and NUMBER_RE.search(p)]
     need = item.params.get("min", 2)
     if len(hits) >= need:
-        return ok(f"{len(hits)}条量化预警，如{quote(hits[0].text)}")
+        return ok(f"{len(hits)}条量化预警，如{quote(hits[0])}")
     return fail(f"量化的预警阈值只有{len(hits)}条（至少{need}条）", item.section)
 
 
@@ -176,18 +197,22 @@ def early_warning(doc: PlanDoc, item: ItemSpec) -> Verdict:
 
 RISK_H = re.compile(r"风险")
 TRIGGER_H = re.compile(r"触发|信号|征兆|预警|判断|识别")
-TRIGGER_T = re.compile(r"触发|信号|征兆|一旦|当.{1,20}时|如果|若|超过|低于|连续|以上|以下|达到")
+TRIGGER_T = re.compile(TRIGGER.pattern + r"|触发|征兆|以上|以下|达到")
 RESPONSE_H = re.compile(r"应对|措施|对策|预案|处理")
-RESPONSE_T = re.compile(r"应对|措施|对策|预案|启动|调整|加强|建立|暂停|升级|辅导|催收|增加|更换|约谈|上报|复盘|补充")
-RISK_CLASSES = {"市场风险": re.compile(r"市场|竞争|价格战|政策"), "管理风险": re.compile(r"管理|人员|团队|人才|离职|资源"),
-                "客户风险": re.compile(r"客户|回款|信用|流失|账期"), "执行风险": re.compile(r"执行|实施|落地|进度|活动量")}
+RESPONSE_T = re.compile(RESPONSE.pattern + r"|建立|辅导|更换|上报|复盘|补充")
+RISK_CLASSES = {"市场风险": re.compile(r"市场|竞争|价格|政策|对手|需求|补贴|集采|客流|低价|监管|生源"),
+                "管理风险": re.compile(r"管理|人员|团队|人才|离职|资源|招不到|留不住|到岗|新人|关键人"),
+                "客户风险": re.compile(r"客户|回款|信用|流失|账期|付款"),
+                "执行风险": re.compile(r"执行|实施|落地|进度|活动量|投放|效果|延期|推迟|废标|响应|交付|不到计划|低于计划|未达")}
 
 
 @check("risks_complete")
 def risks_complete(doc: PlanDoc, item: ItemSpec) -> Verdict:
-    rows = records(doc, [item.section], RISK_H)
-    return complete_rows(rows, {"触发信号": (TRIGGER_H, TRIGGER_T), "应对措施": (RESPONSE_H, RESPONSE_T),
-                                "负责人": (OWNER_HEADER, OWNER_TEXT)}, "项风险", item.params.get("min", 3), item.section)
+    rows = [ln for ln in records(doc, [item.section], RISK_H)
+            if ln.cells or not re.match(r"^[^，,。]{0,16}(?:风险|应对)[^，,。]{0,10}[：:]?$", ln.text)]
+    unowned = [ln for ln in rows if not (ln.cells and has(ln, OWNER_HEADER, OWNER_TEXT)) and not owned(doc, ln)]
+    return complete_rows(rows, {"触发信号": (TRIGGER_H, TRIGGER_T), "应对措施": (RESPONSE_H, RESPONSE_T)},
+                         "项风险", item.params.get("min", 3), item.section, extra={"负责人": unowned})
 
 
 @check("risk_classes")
@@ -210,7 +235,9 @@ METRIC = re.compile(r"率|指标|达成|满意度|产能|成本|数量|数|金�
 
 @check("evaluation_dimensions")
 def evaluation_dimensions(doc: PlanDoc, item: ItemSpec) -> Verdict:
-    rows = [ln for _, ln in scoped(doc, item) if len(ln.text) >= 6 and METRIC.search(ln.text)]
+    rows = [part for _, ln in scoped(doc, item)  # a dimension per row, or per part of '从四个维度评：A（…）、B（…）'
+            for part in ([ln.text] if ln.cells else split_top(re.sub(r"^[^：:]{0,16}[：:]", "", ln.text), "、；;"))
+            if len(part) >= 2 and METRIC.search(part)]
     if len(rows) >= item.params.get("min", 2):
-        return ok(f"{len(rows)}条评估维度/指标，如{quote(rows[0].text)}")
+        return ok(f"{len(rows)}条评估维度/指标，如{quote(rows[0])}")
     return fail(f"可量化的评估维度只有{len(rows)}条（至少{item.params.get('min', 2)}条）", item.section)

@@ -27,6 +27,16 @@ from .facts import (
     rates,
     table_rows,
 )
+from .prose import (
+    PERSON_NAME,
+    budget_in_sentence,
+    clauses,
+    labelled_amounts,
+    month_amounts,
+    people_in_text,
+    quarter_amounts,
+    sentences,
+)
 from .registry import OWNER_HEADER, subject
 
 Rows = list[tuple[str, float]]
@@ -61,16 +71,44 @@ def labelled(doc: PlanDoc, keys: list[str], label_re: re.Pattern[str], header_re
     return [], ""
 
 
+def anywhere(doc: PlanDoc, keys: list[str]) -> list[str]:
+    """The given sections first, then every other section: a number is checked wherever the plan states it."""
+    return [*keys, *(k for k in doc.sections if k not in keys)]
+
+
+def _prose_rows(doc: PlanDoc, keys: list[str], reader: Callable[[str], list[tuple[int, str]]],
+                label: str) -> tuple[Rows, str]:
+    """Rows stated in a sentence ('1月190万元、2月200万元…'), from the first line in `keys` that has them."""
+    unit = doc.facts.unit
+    for key, ln in doc.lines(keys):
+        found = [(label.format(n), money(amount, unit) or [cell_amount(amount, unit)]) for n, amount in reader(ln.text)]
+        rows = [(lbl, values[0]) for lbl, values in found if values and values[0] is not None]
+        if rows:
+            return rows, key
+    return [], ""
+
+
+def _periods(doc: PlanDoc, keys: list[str], label_re: re.Pattern[str], reader: Callable[[str], list[tuple[int, str]]],
+             label: str, min_rows: int) -> tuple[Rows, str]:
+    """Month or quarter amounts: tables and '1月：100万元' lines, then sentences; in `keys` first, then anywhere."""
+    for scope in (keys, anywhere(doc, keys)):
+        rows, key = labelled(doc, scope, label_re, min_rows=min_rows)
+        if len(rows) < 2:
+            rows, key = _prose_rows(doc, scope, reader, label) or (rows, key)
+        if rows:
+            return _dedupe(rows, label_re), key
+    return [], ""
+
+
 @memo
 def months(doc: PlanDoc, keys: list[str]) -> tuple[Rows, str]:
-    rows, key = labelled(doc, keys, MONTH_LABEL, min_rows=2)
-    return _dedupe(rows, MONTH_LABEL), key
+    return _periods(doc, keys, MONTH_LABEL, month_amounts, "{}月", 2)
 
 
 @memo
 def quarters(doc: PlanDoc, keys: list[str]) -> tuple[Rows, str]:
-    rows, key = labelled(doc, keys, QUARTER_LABEL, min_rows=1)
-    return _dedupe(rows, QUARTER_LABEL), key
+    rows, key = _periods(doc, keys, QUARTER_LABEL, quarter_amounts, "Q{}", 1)
+    return rows, key
 
 
 def _dedupe(rows: Rows, label_re: re.Pattern[str]) -> Rows:
@@ -135,7 +173,41 @@ def quotas(doc: PlanDoc, keys: list[str]) -> tuple[list[Quota], str]:
                 found.append(Quota(head, owner.strip(), amounts[0], ln.text))
         if len(found) >= 2:
             return found, key
+        found = _prose_quotas(doc, sec)
+        if len(found) >= 2:
+            return found, key
     return [], ""
+
+
+def _prose_quotas(doc: PlanDoc, sec) -> list[Quota]:  # noqa: ANN001 - a Section
+    """Quotas in a sentence: '静安店（店长吴倩）280万元、…；企业团购由周岚180万元、林卫160万元'. The owner is a person the
+    plan names, in the label or in the brackets beside the amount."""
+    unit, names, out = doc.facts.unit, people(doc), []
+    for ln in sec.lines:
+        if ln.kind == "row" or not re.search(r"按人|个人|负责|分配|区域|校区|片区|门店|店长|由", ln.text):
+            continue
+        for it in labelled_amounts(ln.text):
+            after = re.match(r"\s*[（(]([^）)]{1,60})[）)]", ln.text[it.start + len(it.amount):])
+            near = it.label + it.note + (after.group(1) if after else "")
+            label = re.sub(r"^.*?由", "", it.label) or it.label
+            owner = next((n for n in names if n in near), label if PERSON_NAME.fullmatch(label) else "")
+            value = money(it.amount, unit)
+            if value and label and not it.total_word and not re.search(r"合计|总|目标|预算|费用|以上", label):
+                out.append(Quota(label, owner, value[0], ln.text))
+    return out
+
+
+def people(doc: PlanDoc) -> set[str]:
+    """The people the plan names (owners, reps, managers): from owner and name columns, and where people are written
+    ('店长吴倩', '由周岚负责', '王浩（合肥）')."""
+    if "people" not in doc.memo:
+        names = people_in_text(doc.full_text)
+        for ln in doc.all_lines():
+            names.update(v.strip() for h, v in (ln.cells or {}).items()
+                         if (OWNER_HEADER.search(h) or PERSON_HEADER.search(h)) and 2 <= len(v.strip()) <= 4
+                         and not re.search(r"\d|经理|主管|总监|销售|专员|部|组", v))
+        doc.memo["people"] = names
+    return doc.memo["people"]
 
 
 SPLIT_HEADER = re.compile(r"渠道|区域|大区|片区|产品|品类|产品线|客户类型|客户群|行业|城市|省")
@@ -181,14 +253,22 @@ def splits(doc: PlanDoc, keys: list[str]) -> list[Split]:
 
 # ---------------------------------------------------------------- funnel
 
-DEAL_SIZE = re.compile(r"客单价|单均|平均订单|平均合同|平均成交金额|平均单价|每单金额|平均签约额")
-WIN_RATE = re.compile(r"赢单率|成交率|赢率|签约率|商机转化率|商机[→\->到]+成交|商机转化为成交")
-STAGE_RATE = re.compile(r"转化|→|->|到下一阶段")
-CYCLE = re.compile(r"(?:销售|成交|签约|跟进)周期[^\d]{0,8}(\d+(?:\.\d+)?)\s*(天|日|个月|月|周)")
-STAGE_WORD = re.compile(r"线索|商机|机会|成交|签约|赢单|意向|拜访|合格|需求确认|方案|报价|谈判|接触")
-DEAL_STAGE = re.compile(r"成交|签约|赢单")
-OPP_STAGE = re.compile(r"商机|机会")
-LEAD_STAGE = re.compile(r"线索|潜在客户|意向")
+DEAL_SIZE = re.compile(r"客单价|单均|平均订单|平均合同|平均成交金额|平均单价|每单金额|平均签约额|平均每单|每单平均|平均中标|"
+                       r"课包均价|平均每台|平均每个项目")
+WIN_RATE = re.compile(r"赢单率|成交率|赢率|签约率|商机转化率|商机[→\->到]+成交|商机转化为成交|[签成]\S?的?比例|"
+                      r"(?:商机|试听|演示|报价|投标)[^，。；\d]{0,6}(?:到|→|后)[^，。；\d]{0,4}(?:成交|签约|报名|中标|下单)")
+STAGE_RATE = re.compile(r"转化|→|->|到下一阶段|到[^，。；\d]{1,8}的?[^，。；\d]{0,3}率")
+CYCLE = re.compile(r"(?:销售|成交|签约|跟进|招标|租赁)周期[^\d。]{0,16}?(\d+(?:\.\d+)?)\s*(天|日|个月|月|周)|"
+                   r"(\d+(?:\.\d+)?)\s*(天|日|个月|周)的?(?:销售|成交)?周期|"
+                   r"从[^，。；\d]{1,14}到[^，。；\d]{1,14}平均\s*(\d+(?:\.\d+)?)\s*(天|日|个月|周)")
+STAGE_WORD = re.compile(r"线索|商机|机会|成交|签约|赢单|意向|拜访|合格|需求确认|方案|报价|谈判|接触|"
+                        r"项目信息|投标|中标|立项|试听|报名|留资|演示")
+DEAL_STAGE = re.compile(r"成交|签约|赢单|中标|报名|下单|签单|^签$")
+OPP_STAGE = re.compile(r"商机|机会|立项|演示|试听")
+LEAD_STAGE = re.compile(r"线索|潜在客户|意向|项目信息|留资|询价|接触")
+_STAGES = r"合格线索|线索|商机|机会|成交|签约|赢单|中标|报名|下单|项目信息|留资|询价|接触|立项|演示|试听"
+STAGE_BEFORE = re.compile(rf"({_STAGES}|签)[^\d，。；、]{{0,6}}?(\d[\d,]*)\s*(?:条|个|单|家|笔|次|场|节|人次|项)")
+STAGE_AFTER = re.compile(rf"(\d[\d,]*)\s*(?:条|个|单|家|笔|次|场|节|人次|项)(?:有效)?({_STAGES})")
 
 
 @dataclass
@@ -199,6 +279,8 @@ class Funnel:
     cycle: tuple[float, str] | None = None
     stages: list[tuple[str, int]] | None = None
     stage_text: str = ""
+    stage_table: bool = False  # the counts come from a funnel table (not from a sentence)
+    base: tuple[float, str] | None = None  # the amount the counts are worked out for ('630万元需要成交180单')
 
 
 def _rate_after(text: str, pattern: re.Pattern[str]) -> float | None:
@@ -214,21 +296,33 @@ def funnel(doc: PlanDoc, keys: list[str]) -> Funnel:
     unit = doc.facts.unit
     f = Funnel(stage_rates=[])
     lines = [ln for _, ln in doc.lines(keys)]
-    for ln in lines:
-        subj = subject(ln)
-        if f.deal_size is None and DEAL_SIZE.search(ln.text) and (amounts := money(ln.text, unit)):
-            f.deal_size = (amounts[0], ln.text)
-        if WIN_RATE.search(subj if ln.cells else ln.text):
-            r = _rate_after(ln.text, WIN_RATE)
-            if r is not None and f.win_rate is None:
-                f.win_rate = (r, ln.text)
-        elif STAGE_RATE.search(ln.text) and RATE_RE.search(ln.text) and not DEAL_SIZE.search(ln.text):
-            f.stage_rates.append((rates(ln.text)[0], ln.text))  # type: ignore[union-attr]
-        if f.cycle is None and (m := CYCLE.search(ln.text)):
-            days = float(m.group(1)) * {"天": 1, "日": 1, "周": 7}.get(m.group(2), 30)
-            f.cycle = (days, ln.text)
+    for ln in lines:  # a table row as it is; a paragraph clause by clause ('成交率40%…；转化率约50%…')
+        for text in [ln.text] if ln.cells else [c for sent in sentences(ln.text) for c in clauses(sent)]:
+            subj = subject(ln) if ln.cells else text
+            if f.deal_size is None and DEAL_SIZE.search(text) and (amounts := money(text[DEAL_SIZE.search(text).start():], unit)):
+                f.deal_size = (amounts[0], text)
+            if WIN_RATE.search(subj):
+                r = _rate_after(text, WIN_RATE)
+                if r is not None and f.win_rate is None:
+                    f.win_rate = (r, text)
+            elif STAGE_RATE.search(text) and RATE_RE.search(text) and not DEAL_SIZE.search(text):
+                f.stage_rates.append((rates(text)[0], text))  # type: ignore[union-attr]
+            if f.cycle is None and (m := CYCLE.search(text)):
+                number, unit_word = next((m.group(i), m.group(i + 1)) for i in (1, 3, 5) if m.group(i))
+                f.cycle = (float(number) * {"天": 1, "日": 1, "周": 7}.get(unit_word, 30), text)
     f.stages, f.stage_text = stage_counts(doc, keys)
+    f.stage_table = bool(f.stages) and f.stage_text == _joined(f.stages)
+    if not f.stage_table and (m := FUNNEL_BASE.search(f.stage_text)):
+        amount = money(m.group(1), unit)
+        f.base = (amount[0], m.group(0)) if amount else None
     return f
+
+
+FUNNEL_BASE = re.compile(r"(\d[\d,]*(?:\.\d+)?\s*(?:亿元|万元|元|亿|万))[^，。；\d]{0,4}(?:需要|需|对应|要)")
+
+
+def _joined(rows: list[tuple[str, int]]) -> str:
+    return "；".join(f"{a}{b}" for a, b in rows)
 
 
 @memo
@@ -249,18 +343,28 @@ def stage_counts(doc: PlanDoc, keys: list[str]) -> tuple[list[tuple[str, int]], 
             rows = [(c.strip(), n) for c, r in zip(labels, table.rows, strict=False)
                     if cnt < len(r) and (n := cell_count(r[cnt])) is not None]
             if len(rows) >= 2:
-                return rows, "；".join(f"{a}{b}" for a, b in rows)
-    pattern = re.compile(r"(线索|合格线索|商机|机会|成交|签约|赢单)[^\d，。；、]{0,6}?(\d[\d,]*)\s*(?:条|个|单|家|笔|次)")
-    for _, ln in doc.lines(keys):
-        found = [(m.group(1), int(m.group(2).replace(",", ""))) for m in pattern.finditer(ln.text)]
-        if len(found) >= 2:
-            order = {"线索": 0, "合格线索": 1, "商机": 2, "机会": 2, "成交": 3, "签约": 3, "赢单": 3}
-            return sorted(dict(found).items(), key=lambda kv: order[kv[0]]), ln.text
+                return rows, _joined(rows)
+    for _, ln in doc.lines(keys):  # '需成交80单、商机267个' and '需要450个商机、接触900家企业'
+        found = [(m.start(), m.group(1), m.group(2)) for m in STAGE_BEFORE.finditer(ln.text)]
+        found += [(m.start(), m.group(2), m.group(1)) for m in STAGE_AFTER.finditer(ln.text)]
+        stages: dict[int, tuple[str, int]] = {}  # funnel position -> the first stage the text names there
+        for _, word, number in sorted(found):
+            rank = 0 if LEAD_STAGE.search(word) else 1 if OPP_STAGE.search(word) else 2
+            stages.setdefault(rank, (word, int(number.replace(",", ""))))
+        if len(stages) >= 2:
+            return [stages[r] for r in sorted(stages)], ln.text
     return [], ""
 
 
+PRIMARY_STAGE = {DEAL_STAGE: re.compile(r"成交|签约|赢单"), OPP_STAGE: re.compile(r"商机|机会"), LEAD_STAGE: re.compile(r"线索")}
+
+
 def stage_value(stages: list[tuple[str, int]], pattern: re.Pattern[str]) -> int | None:
-    return next((n for name, n in stages if pattern.search(name)), None)
+    """The count of the stage `pattern` names, preferring its usual name (商机 before 立项/演示/试听)."""
+    for p in (PRIMARY_STAGE.get(pattern), pattern):
+        if p is not None and (n := next((n for name, n in stages if p.search(name)), None)) is not None:
+            return n
+    return None
 
 
 @memo
@@ -302,6 +406,8 @@ BUDGET_LABEL = re.compile(r"^(?!.*(?:合计|总计|总额|小计|费用率)).+")
 
 @memo
 def budget(doc: PlanDoc, keys: list[str]) -> tuple[Rows, tuple[float, str] | None]:
+    """Budget lines and the stated total: a table or 'label：amount' lines in `keys`; else a sentence naming the lines
+    and the total ('总预算150万元，其中展会60万元、…'), in `keys` first, then anywhere."""
     unit = doc.facts.unit
     rows, _ = labelled(doc, keys, BUDGET_LABEL, header_re=re.compile(r"科目|项目|费用|类别|用途|名称|预算"),
                        min_rows=1)
@@ -314,12 +420,22 @@ def budget(doc: PlanDoc, keys: list[str]) -> tuple[Rows, tuple[float, str] | Non
             if values:
                 total = (values[0], ln.text)
                 break
+    if len(rows) >= 2:
+        return rows, total
+    for key, ln in doc.lines(anywhere(doc, keys)):
+        sentence = next((b for part in [ln.text, *sentences(ln.text)]
+                         if (b := budget_in_sentence(part, in_budget=key in keys))), None)
+        if sentence:
+            lines = [(it.label, v[0]) for it in sentence.lines if (v := money(it.amount, unit))]
+            stated = money(sentence.total.amount, unit) if sentence.total else []
+            return lines, (stated[0], sentence.text) if stated else total
     return rows, total
 
 
-BASELINE = re.compile(r"去年|上年|上期|同期|基数|基期|上一年|前一年|上年度|(\d{4})\s*年[^，。；\d]{0,8}?(?:完成|实现|实际)")
+BASELINE = re.compile(r"去年|上年|上期|同期|基数|基期|上一年|前一年|上年度|"
+                      r"(\d{4})\s*年[^，。；\d]{0,16}?(?:完成|实现|实际|做了|做到|中标|合同额|销售额|收入|收款|为)")
 GROWTH = re.compile(r"增长|增幅|同比|提升|增加|(下降|减少|降低)")
-BASELINE_GAP = re.compile(r"[，。；;,）)]|待|确认|目标|回款|预算")
+BASELINE_GAP = re.compile(r"[，。；;,]|待|确认|目标|回款|预算")
 
 
 @memo
@@ -332,7 +448,7 @@ def baseline_and_growth(doc: PlanDoc, keys: list[str]) -> tuple[tuple[float, str
             for kw in BASELINE.finditer(text):
                 if kw.group(1) and (not doc.facts.period or int(kw.group(1)) >= doc.facts.period[0].year):
                     continue  # '2027年实现…' is the target year, not a baseline
-                m = MONEY_RE.search(text, kw.end(), kw.end() + 16)
+                m = MONEY_RE.search(text, kw.end(), kw.end() + 40)
                 if m and not BASELINE_GAP.search(text[kw.end():m.start()]):
                     base = (parse_amount(m.group(1) + m.group(2), unit), text)
                     break
