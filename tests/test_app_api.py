@@ -97,17 +97,20 @@ def test_revising_one_section_then_undoing_through_the_chat(server, tmp_path):
     assert "线上投放" not in page.view["preview"]
 
 
-def test_a_second_browser_reopens_the_draft_with_its_conversation(server, tmp_path):
+def test_another_browser_sees_the_draft_only_when_asking_for_every_draft_on_this_machine(server, tmp_path):
     url, _ = server
     page = Page(url, tmp_path)
     page.say("我们是华东工业润滑油有限公司，明年浙江要做到800万")
     page.call("/draft", *page.form)
     draft_id = page.view["remembered"]
 
-    other = Page(url, tmp_path)  # another tab, or the same person after a reload / restart
-    choices = other.client.predict(api_name="/list_drafts")
-    assert draft_id in [value for _, value in choices["choices"]]
-    view = other.call("/reopen", draft_id)
+    other = Page(url, tmp_path)  # another browser on this machine (no login: the UI serves 127.0.0.1 only)
+    mine = other.client.predict(False, api_name="/list_drafts")
+    assert draft_id not in [value for _, value in mine["choices"]]
+    assert "找不到草稿" in reply(other.call("/reopen", draft_id, False))
+    everyone = other.client.predict(True, api_name="/list_drafts")  # 「也显示本机其他浏览器的草稿」
+    assert draft_id in [value for _, value in everyone["choices"]]
+    view = other.call("/reopen", draft_id, True)
     texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in view["chat"]]
     assert any("明年浙江要做到800万" in t for t in texts)
     assert "浙江" in view["preview"] and other.field("region") == "浙江"
