@@ -13,6 +13,7 @@ from docx import Document
 from assistant.config import Settings
 from assistant.ui.app import VIEW_NAMES, launch
 from assistant.ui.session import FORM_KEYS
+from support.ui_page import Page, reply
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]  # `make test-fast` leaves these out
 FORM_AT = VIEW_NAMES.index(FORM_KEYS[0])
@@ -24,34 +25,6 @@ def server(tmp_path_factory):
     demo, url = launch(settings, host="127.0.0.1", port=None)  # port=None: the first free one from 7860
     yield url, settings
     demo.close()
-
-
-class Page:
-    """One browser tab: keeps the form boxes as the page shows them (the server keeps the rest in the session)."""
-
-    def __init__(self, url: str, downloads: Path):
-        from gradio_client import Client
-
-        self.client = Client(url, verbose=False, download_files=str(downloads))
-        self.form = [""] * len(FORM_KEYS)
-        self.form[FORM_KEYS.index("currency_unit")] = "万元"
-        self.view: dict = {}
-
-    def call(self, api: str, *args) -> dict:
-        self.view = dict(zip(VIEW_NAMES, self.client.predict(*args, api_name=api), strict=False))
-        self.form = [self.view[k] for k in FORM_KEYS]
-        return self.view
-
-    def say(self, text: str) -> str:
-        return reply(self.call("/chat", text, *self.form))
-
-    def field(self, key: str) -> str:
-        return self.form[FORM_KEYS.index(key)]
-
-
-def reply(view: dict) -> str:
-    content = view["chat"][-1]["content"]
-    return "".join(part.get("text", "") for part in content) if isinstance(content, list) else content
 
 
 def test_a_manager_talks_answers_a_question_drafts_and_downloads_word(server, tmp_path):

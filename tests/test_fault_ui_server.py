@@ -11,8 +11,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.ui.access import AccessError
-from assistant.ui.app import VIEW_NAMES, launch
-from assistant.ui.session import FORM_KEYS
+from assistant.ui.app import launch
+from support.ui_page import Page
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -23,34 +23,6 @@ def server(tmp_path_factory):
     demo, url = launch(settings, host="127.0.0.1", port=None)
     yield url, settings
     demo.close()
-
-
-class Tab:
-    """One browser tab talking to the UI's HTTP API."""
-
-    def __init__(self, url: str, downloads, auth: tuple[str, str] | None = None):
-        from gradio_client import Client
-
-        self.client = Client(url, verbose=False, download_files=str(downloads), auth=auth)
-        self.form = [""] * len(FORM_KEYS)
-        self.form[FORM_KEYS.index("currency_unit")] = "万元"
-        self.view: dict = {}
-
-    def call(self, api: str, *args) -> dict:
-        self.view = dict(zip(VIEW_NAMES, self.client.predict(*args, api_name=api), strict=False))
-        self.form = [self.view[k] for k in FORM_KEYS]
-        return self.view
-
-    def say(self, text: str) -> str:
-        self.call("/chat", text, *self.form)
-        return self.reply()
-
-    def reply(self) -> str:
-        content = self.view["chat"][-1]["content"]
-        return "".join(p.get("text", "") for p in content) if isinstance(content, list) else content
-
-    def drafts(self, everyone: bool = False) -> list[str]:
-        return [value for _, value in self.client.predict(everyone, api_name="/list_drafts")["choices"]]
 
 
 def raw_call(url: str, api: str, data: list) -> tuple[str, str]:
@@ -73,7 +45,7 @@ def test_a_client_that_uploaded_nothing_cannot_have_a_server_file_indexed(server
                     {"path": "http://127.0.0.1:9/intranet.md", "meta": {"_type": "gradio.FileData"}}):
         kind, _ = raw_call(url, "kb_ingest", [[payload], None])
         assert kind == "error"
-    reader = Tab(url, tmp_path)
+    reader = Page(url, tmp_path)
     assert "XYZ123" not in reader.client.predict("年薪 机密编号 薪酬", "", 5, api_name="/kb_search")
     assert not list((settings.data_dir / "uploads").rglob("薪酬表.md"))
 
@@ -84,7 +56,7 @@ def test_an_upload_is_its_browsers_own(server, tmp_path):
     url, _ = server
     doc = tmp_path / "客户名单.md"
     doc.write_text("# 客户名单\n\n重点客户：甲乙丙机械厂，年采购 300 万。漏斗测算用。\n", encoding="utf-8")
-    owner, other = Tab(url, tmp_path), Tab(url, tmp_path)
+    owner, other = Page(url, tmp_path), Page(url, tmp_path)
     report = owner.client.predict([handle_file(str(doc))], api_name="/kb_ingest")[0]
     assert "客户名单.md | 已导入" in report
     assert "甲乙丙机械厂" in owner.client.predict("重点客户 机械厂", "", 5, api_name="/kb_search")
@@ -95,7 +67,7 @@ def test_an_upload_is_its_browsers_own(server, tmp_path):
 
 def test_a_second_browser_can_neither_list_nor_open_a_draft_it_was_not_given(server, tmp_path):
     url, _ = server
-    first, second = Tab(url, tmp_path), Tab(url, tmp_path)
+    first, second = Page(url, tmp_path), Page(url, tmp_path)
     first.say("我们是绝密科技有限公司，明年江苏要做到1200万，6个销售")
     first.call("/draft", *first.form)
     draft_id = first.view["remembered"]
@@ -107,7 +79,7 @@ def test_a_second_browser_can_neither_list_nor_open_a_draft_it_was_not_given(ser
 
 def test_two_tabs_on_one_draft_the_later_save_is_kept_as_a_copy_and_told(server, tmp_path):
     url, settings = server
-    tab1, tab2 = Tab(url, tmp_path), Tab(url, tmp_path)
+    tab1, tab2 = Page(url, tmp_path), Page(url, tmp_path)
     tab1.say("我们是华东工业润滑油有限公司，明年浙江要做到800万，5个销售，预算100万")
     tab1.call("/draft", *tab1.form)
     draft_id = tab1.view["remembered"]
@@ -131,14 +103,14 @@ def test_with_logins_nothing_answers_without_one_and_users_keep_to_their_drafts(
         for path in ("gradio_api/info", "config"):
             assert httpx.get(url + path, timeout=30).status_code == 401
         assert raw_call_status(url, "kb_search") == 401
-        zhang = Tab(url, tmp_path, auth=("张三", "zhangsan-pw1"))
+        zhang = Page(url, tmp_path, auth=("张三", "zhangsan-pw1"))
         zhang.say("明年江苏要做到1200万，6个销售，公司叫华东润滑油")
         draft_id = zhang.view["remembered"]
-        li = Tab(url, tmp_path, auth=("lisi", "lisi-pw-22"))
+        li = Page(url, tmp_path, auth=("lisi", "lisi-pw-22"))
         assert draft_id not in li.drafts(everyone=True)
         li.call("/reopen", draft_id, True)
         assert "找不到草稿" in li.reply()
-        again = Tab(url, tmp_path, auth=("张三", "zhangsan-pw1"))  # the same user in another browser
+        again = Page(url, tmp_path, auth=("张三", "zhangsan-pw1"))  # the same user in another browser
         assert draft_id in again.drafts()
     finally:
         demo.close()
