@@ -12,6 +12,12 @@ from assistant.cli.main import app
 from assistant.cli.ui import bind_problem
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture()
 def cli(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
@@ -35,6 +41,8 @@ def cli(monkeypatch):
     (["--share"], 2, "--share 会生成公网链接，必须先设置登录账号"),
 ])
 def test_a_wrong_port_or_host_is_one_chinese_line(cli, args, code, says):
+    if "--port" not in args:
+        args = [*args, "--port", str(free_port())]  # the default 7860 may be taken on a shared machine
     result = cli("ui", *args)
     assert result.exit_code == code and says in result.output.replace("\n", "")
 
@@ -50,7 +58,7 @@ def test_a_port_in_use_is_told_as_such():
 
 def test_a_login_list_with_a_short_password_stops_the_start(cli, monkeypatch):
     monkeypatch.setenv("PLAN_UI_USERS", "张三:123")
-    result = cli("ui", "--host", "0.0.0.0")
+    result = cli("ui", "--host", "0.0.0.0", "--port", str(free_port()))
     assert result.exit_code == 2 and "口令太短" in result.output
 
 
