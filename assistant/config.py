@@ -5,10 +5,11 @@ Nothing here imports a heavy library: the CLI reads settings before it knows whi
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,10 @@ class Settings(BaseSettings):
     embedding_path: Path | None = None
     retrieval_k: int = 4
     max_file_mb: float = 20.0
+    kb_write_batch: int = Field(5000, ge=1, description="chunks per Chroma write call")
+
+    # the web UI: `name:password` pairs (comma or newline separated); required to serve a non-loopback address
+    ui_users: SecretStr | None = None
 
     # validator / repair
     repair_rounds: int = 2
@@ -71,13 +76,36 @@ class Settings(BaseSettings):
         return self.endpoint_label()
 
     def endpoint_label(self) -> str:
-        """The configured model as `model @ host` (never the key)."""
-        host = urlparse(self.llm_base_url or "").netloc or self.llm_base_url
-        return f"{self.llm_model} @ {host}"
+        """The configured model as `model @ host` (never the key, nor credentials written into the URL)."""
+        return f"{self.llm_model} @ {url_host(self.llm_base_url)}"
 
     def ensure_dirs(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
+def url_host(url: str | None) -> str:
+    """`host[:port]` of a URL without any `user:password@` part: what may be shown or used as a cache key."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return strip_url_credentials(url)
+    if not host:
+        return strip_url_credentials(url)
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port}" if port else host
+
+
+def strip_url_credentials(text: str) -> str:
+    """Every `scheme://user:password@` in a text (an error message, a log line) with the credentials removed."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @lru_cache(maxsize=1)

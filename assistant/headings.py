@@ -10,6 +10,8 @@ plan validator's reader all ask here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
@@ -51,3 +53,20 @@ def docx_heading_level(style_name: str | None) -> int | None:
         return 0
     m = _DOCX_HEADING.match(name)
     return int(m.group(1)) if m else None
+
+
+def docx_style_names(document) -> Callable[[Any], str]:
+    """A fast `paragraph -> style name` for one python-docx Document. `Paragraph.style` looks the default style up
+    anew for every paragraph (O(styles) each: 26,000 paragraphs took 2 minutes); this reads the style id from the
+    paragraph's XML and names it from a table built once."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    names = {s.style_id: s.name for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_name = default.name if default is not None else ""
+
+    def name(paragraph: Any) -> str:
+        style_id = paragraph._p.style
+        return (names.get(style_id, default_name) if style_id else default_name) or ""
+
+    return name

@@ -13,6 +13,7 @@ from docx import Document
 from assistant.config import Settings
 from assistant.ui.app import VIEW_NAMES, launch
 from assistant.ui.session import FORM_KEYS
+from support.ui_page import Page, reply
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]  # `make test-fast` leaves these out
 FORM_AT = VIEW_NAMES.index(FORM_KEYS[0])
@@ -24,34 +25,6 @@ def server(tmp_path_factory):
     demo, url = launch(settings, host="127.0.0.1", port=None)  # port=None: the first free one from 7860
     yield url, settings
     demo.close()
-
-
-class Page:
-    """One browser tab: keeps the form boxes as the page shows them (the server keeps the rest in the session)."""
-
-    def __init__(self, url: str, downloads: Path):
-        from gradio_client import Client
-
-        self.client = Client(url, verbose=False, download_files=str(downloads))
-        self.form = [""] * len(FORM_KEYS)
-        self.form[FORM_KEYS.index("currency_unit")] = "万元"
-        self.view: dict = {}
-
-    def call(self, api: str, *args) -> dict:
-        self.view = dict(zip(VIEW_NAMES, self.client.predict(*args, api_name=api), strict=False))
-        self.form = [self.view[k] for k in FORM_KEYS]
-        return self.view
-
-    def say(self, text: str) -> str:
-        return reply(self.call("/chat", text, *self.form))
-
-    def field(self, key: str) -> str:
-        return self.form[FORM_KEYS.index(key)]
-
-
-def reply(view: dict) -> str:
-    content = view["chat"][-1]["content"]
-    return "".join(part.get("text", "") for part in content) if isinstance(content, list) else content
 
 
 def test_a_manager_talks_answers_a_question_drafts_and_downloads_word(server, tmp_path):
@@ -97,17 +70,20 @@ def test_revising_one_section_then_undoing_through_the_chat(server, tmp_path):
     assert "线上投放" not in page.view["preview"]
 
 
-def test_a_second_browser_reopens_the_draft_with_its_conversation(server, tmp_path):
+def test_another_browser_sees_the_draft_only_when_asking_for_every_draft_on_this_machine(server, tmp_path):
     url, _ = server
     page = Page(url, tmp_path)
     page.say("我们是华东工业润滑油有限公司，明年浙江要做到800万")
     page.call("/draft", *page.form)
     draft_id = page.view["remembered"]
 
-    other = Page(url, tmp_path)  # another tab, or the same person after a reload / restart
-    choices = other.client.predict(api_name="/list_drafts")
-    assert draft_id in [value for _, value in choices["choices"]]
-    view = other.call("/reopen", draft_id)
+    other = Page(url, tmp_path)  # another browser on this machine (no login: the UI serves 127.0.0.1 only)
+    mine = other.client.predict(False, api_name="/list_drafts")
+    assert draft_id not in [value for _, value in mine["choices"]]
+    assert "找不到草稿" in reply(other.call("/reopen", draft_id, False))
+    everyone = other.client.predict(True, api_name="/list_drafts")  # 「也显示本机其他浏览器的草稿」
+    assert draft_id in [value for _, value in everyone["choices"]]
+    view = other.call("/reopen", draft_id, True)
     texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in view["chat"]]
     assert any("明年浙江要做到800万" in t for t in texts)
     assert "浙江" in view["preview"] and other.field("region") == "浙江"

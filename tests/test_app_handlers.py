@@ -283,22 +283,25 @@ def test_the_knowledge_panel_reports_each_upload_and_finds_what_was_added(settin
     corrupt = tmp_path / "report.pdf"
     corrupt.write_bytes(b"%PDF-1.4 this is not really a pdf")
 
-    report = kb.kb_ingest(settings, [str(good), str(unsupported), str(corrupt)])
+    uploads = tmp_path  # where the page's uploads land
+    report = kb.kb_ingest(settings, "browser:a", [str(good), str(unsupported), str(corrupt)], uploads)
     rows = {line.split("|")[1].strip(): line for line in report.splitlines()
             if line.startswith("| ") and not line.startswith("| 文件")}
     assert "已导入" in rows["华东渠道政策.md"]
     assert "未导入" in rows["tool.exe"] and "不支持的文件类型" in rows["tool.exe"]
     assert "未导入" in rows["report.pdf"] and "损坏" in rows["report.pdf"]
 
-    table, removable = kb.kb_sources(settings)
-    assert "华东渠道政策.md" in table and "内置方法论" in table
-    assert [label for label, _ in removable] == ["华东渠道政策.md"], "the dropdown names the file, not a server path"
+    table, removable = kb.kb_sources(settings, "browser:a")
+    assert "经销商返利政策 | 您上传的 华东渠道政策.md" in table and "内置方法论" in table
+    assert removable == ["华东渠道政策.md"], "the dropdown names the file, not a server path"
     assert str(settings.data_dir) not in table
-    found = kb.kb_search(settings, "经销商返利", None, 3)
+    found = kb.kb_search(settings, "browser:a", "经销商返利", None, 3)
     assert "华东渠道政策.md" in found and "相关度" not in found and str(settings.data_dir) not in found
-    assert "已删除" in kb.kb_remove(settings, removable[0][1])
-    assert "不能单独删除" in kb.kb_remove(settings, "knowledge/smart_goals_and_breakdown.md")
-    assert "请输入要检索的内容" in kb.kb_search(settings, "  ", None, 3)
+    assert "华东渠道政策.md" not in kb.kb_search(settings, "browser:b", "经销商返利", None, 3), "another owner's"
+    assert "没有「华东渠道政策.md」" in kb.kb_remove(settings, "browser:b", "华东渠道政策.md")
+    assert "已删除" in kb.kb_remove(settings, "browser:a", removable[0])
+    assert "不能在这里删除" in kb.kb_remove(settings, "browser:a", "knowledge/smart_goals_and_breakdown.md")
+    assert "请输入要检索的内容" in kb.kb_search(settings, "browser:a", "  ", None, 3)
 
 
 def test_a_fact_the_user_does_not_know_yet_is_not_asked_again_and_survives_a_reload(session, settings):
@@ -319,13 +322,14 @@ def test_a_broken_knowledge_store_is_a_chinese_message_not_an_error_page(tmp_pat
         def search(self, *a, **kw):
             raise StoreError("Chroma 数据目录无法打开")
 
-        def remove(self, *a, **kw):
+        def list_sources(self, *a, **kw):
             raise StoreError("Chroma 数据目录无法打开")
 
-    monkeypatch.setattr(kb, "_kb", lambda settings: Broken())
+    monkeypatch.setattr(kb, "_company", lambda settings: Broken())
+    monkeypatch.setattr(kb, "_own", lambda settings, owner: Broken())
     settings = Settings(data_dir=tmp_path)
-    assert kb.kb_search(settings, "漏斗测算", None) == "知识库暂时无法使用：Chroma 数据目录无法打开"
-    assert kb.kb_remove(settings, "uploads/a.md") == "知识库暂时无法使用：Chroma 数据目录无法打开"
+    assert kb.kb_search(settings, "local", "漏斗测算", None) == "知识库暂时无法使用：Chroma 数据目录无法打开"
+    assert kb.kb_remove(settings, "local", "a.md") == "知识库暂时无法使用：Chroma 数据目录无法打开"
 
 
 def test_nothing_internal_reaches_the_page_after_drafting_and_a_wording_request(session, settings):

@@ -92,9 +92,16 @@ def test_a_messy_sheet_reports_each_bad_row_and_plans_the_rest():
     assert by_line[5].error == "人数不能为负数（-3）"
     assert "「八百左右」不是可识别的金额" in by_line[6].error
     assert by_line[7].error == by_line[8].error == "区域名称「上海」重复（第7、8行），请合并或改名"
-    assert by_line[9].target == 1800 and by_line[9].request is not None  # 15000 - 1200 - 12000
+    # the five bad rows keep their shares (row 4 its stated 500): only 浙南's own share is drafted
+    assert by_line[9].request is not None and by_line[9].target == 166.71
+    assert all(by_line[line].request is None and by_line[line].target > 0 for line in (4, 5, 6, 7, 8))
+    assert round(sum(r.target for r in p.regions), 2) == 15000 and p.reallocated == []
     assert "合计" not in [r.region for r in p.regions]
     assert p.warnings == ["表中「合计」行的去年销售额 13,810万元 与各区域之和 13,610万元 不一致，已按各区域明细计算"]
+
+    spread = prepare(FIXTURES / "regions_messy_utf8.csv", COMPANY, total="1.5亿", reallocate_failed=True)
+    assert {r.line: r.target for r in spread.regions if r.request is not None} == {2: 1200, 3: 12000, 9: 1800}
+    assert spread.reallocated == [4, 5, 6, 7, 8]
 
 
 def test_header_units_convert_bare_numbers(tmp_path):

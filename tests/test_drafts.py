@@ -40,7 +40,7 @@ def test_saving_again_replaces_the_file_and_leaves_no_temporary_files(tmp_path, 
     store.save(draft)
     draft.add_version(plan, "初稿")
     store.save(draft)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{draft.id}.json", f"{draft.id}.meta.json"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".lock") == [f"{draft.id}.json", f"{draft.id}.meta.json"]
     assert store.load(draft.id).plan is not None
 
 

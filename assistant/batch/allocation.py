@@ -28,6 +28,7 @@ from ..planning.engine import allocate
 from ..quantities import UNIT_YUAN, format_amount, normalise_unit, parse_amount, parse_rate
 from ..request import FIELD_LABELS, PlanRequest, RequestError, build_request
 from .sheets import (  # batch.py imports BatchInputError from here
+    MAX_ROWS,
     BatchInputError,
     decode_text,
     header_columns,
@@ -37,7 +38,6 @@ from .sheets import (  # batch.py imports BatchInputError from here
 DEFAULT_WEIGHTS = {"potential": 0.4, "last_year": 0.4, "headcount": 0.2}
 COMPONENT_LABELS = {"potential": "市场潜力/权重", "last_year": "去年销售额", "headcount": "人数"}
 OUTLIER = 0.15
-MAX_ROWS = 20_000
 
 _TOTAL_ROW = re.compile(r"^(合计|总计|小计|汇总|总和|全部|total|sum)\b", re.I)
 _AMOUNT_OVERRIDES = ("avg_deal_size", "budget_total", "collection_target")
@@ -88,6 +88,7 @@ class Prepared(BaseModel):
     regions: list[RegionPlan]
     warnings: list[str] = Field(default_factory=list)
     source_note: str = ""
+    reallocated: list[int] = Field(default_factory=list, description="rows with errors whose share went to the rest")
 
 
 # ---------------------------------------------------------------- reading the sheet
@@ -327,11 +328,18 @@ def _mark_duplicates(rows: list[RegionRow]) -> None:
 
 
 def allocate_targets(rows: list[RegionRow], total: float | None, weights: dict[str, float], unit: str,
-                     warnings: list[str], notes: dict[int, list[str]]) -> tuple[dict[int, float], float]:
-    """Targets of the good rows (stated, or shared out of what the stated ones leave) and the company total."""
+                     warnings: list[str], notes: dict[int, list[str]], reallocate_failed: bool = False,
+                     ) -> tuple[dict[int, float], float, dict[int, float]]:
+    """(targets of the good rows, the company total, shares held back for rows with errors).
+
+    Good rows keep a stated target or get a share of what the stated ones leave. A row with an error takes part
+    in the split as if it were good (a component it lacks counts as the mean) and its share is held back, not
+    drafted and not spread over the others: fixing the row later leaves the other regions' targets as they are
+    (unless the fix changes the row's own allocation inputs). `reallocate_failed` spreads it instead."""
     good = [r for r in rows if not r.error]
-    stated = sum(r.target for r in good if r.target is not None)
-    to_split = [r for r in good if r.target is None]
+    sharing = good if reallocate_failed else rows
+    stated = sum(r.target for r in sharing if r.target is not None)
+    to_split = [r for r in sharing if r.target is None]
     if total is None:
         if to_split:
             raise BatchInputError(["有区域没有填写目标，又没有公司总目标：请用 --total 指定，或在公司配置里写 revenue_target"])
@@ -347,18 +355,22 @@ def allocate_targets(rows: list[RegionRow], total: float | None, weights: dict[s
                         f"（差 {'+' if stated > total else '-'}{format_amount(abs(stated - total), unit)}），按各区域填写的目标起草")
     shared_out = allocate(remaining, blend(to_split, weights, notes)) if to_split else []
     allocated = dict(zip((r.line for r in to_split), shared_out, strict=False))
-    return {r.line: (r.target if r.target is not None else allocated[r.line]) for r in good}, total
+    shares = {r.line: (r.target if r.target is not None else allocated[r.line]) for r in sharing}
+    held = {r.line: shares[r.line] for r in rows if r.error and r.line in shares}
+    return {r.line: shares[r.line] for r in good}, total, held
 
 
 def prepare(regions_path: str | Path, company_path: str | Path, total: float | str | None = None,
-            weights: str | dict | None = None) -> Prepared:
-    """Read both files, allocate targets, and build each region's PlanRequest (or the reason it cannot be built)."""
+            weights: str | dict | None = None, reallocate_failed: bool = False) -> Prepared:
+    """Read both files, allocate targets, and build each region's PlanRequest (or the reason it cannot be built).
+    A row with an error keeps its share unallocated unless `reallocate_failed` (see allocate_targets)."""
     co = _company(company_path, total, weights)
     rows, sheet_totals, sheet_warnings, note = read_regions(regions_path, co.unit)
     warnings = co.warnings + sheet_warnings
     _mark_duplicates(rows)
     notes: dict[int, list[str]] = {}
-    targets, company_total = allocate_targets(rows, co.total, co.weights, co.unit, warnings, notes)
+    targets, company_total, held = allocate_targets(rows, co.total, co.weights, co.unit, warnings, notes,
+                                                    reallocate_failed)
     for key, label in (("target", "目标"), ("last_year", "去年销售额")):
         if key not in sheet_totals:
             continue
@@ -369,14 +381,16 @@ def prepare(regions_path: str | Path, company_path: str | Path, total: float | s
         if abs(sheet_totals[key] - expected) > 0.005:
             warnings.append(f"表中「合计」行的{label} {format_amount(sheet_totals[key], co.unit)} 与{what} "
                             f"{format_amount(expected, co.unit)} 不一致，已按各区域明细计算")
-    splits = _company_splits(targets, co)
-    grand = sum(targets.values())
+    splits = _company_splits({**targets, **held}, co)  # a held-back row keeps its part of the budget too
+    grand = sum(targets.values()) + sum(held.values())
     plans: list[RegionPlan] = []
     for r in rows:
-        target = targets.get(r.line, r.target)
+        target = targets.get(r.line, held.get(r.line, r.target))
         plan = RegionPlan(line=r.line, region=r.region, owner=r.owner, target=target,
                           explicit=r.target is not None, last_year=r.last_year, headcount=r.headcount,
                           error=r.error, flags=notes.get(r.line, []))
+        if r.line in held:
+            plan.share = round(target / grand, 4) if grand else None
         if r.line in targets:
             plan.share = round(target / grand, 4) if grand else None
             plan.growth = round(target / r.last_year - 1, 4) if r.last_year else None
@@ -389,7 +403,8 @@ def prepare(regions_path: str | Path, company_path: str | Path, total: float | s
         plans.append(plan)
     _flag_per_head(plans)
     return Prepared(company=co.company, period_label=co.period_label, unit=co.unit, total=company_total,
-                    weights=co.weights, regions=plans, warnings=warnings, source_note=note)
+                    weights=co.weights, regions=plans, warnings=warnings, source_note=note,
+                    reallocated=sorted(r.line for r in rows if r.error) if reallocate_failed else [])
 
 
 def _company_splits(targets: dict[int, float], co: _Company) -> dict[int, dict[str, Any]]:

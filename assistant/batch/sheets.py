@@ -20,6 +20,10 @@ from typing import Any
 from ..quantities import normalise_unit
 from ..request import FIELD_LABELS
 
+MAX_ROWS = 20_000  # regions read from one sheet
+MAX_XLSX_XML = 12 * 1048576  # expanded XML of one .xlsx (20,000 rows of ten columns fit; ~35 s of openpyxl)
+MAX_XLSX_EXPANDED = 64 * 1048576
+
 COLUMNS: dict[str, tuple[str, ...]] = {  # canonical -> aliases (normalised: lower case, no spaces)
     "region": ("区域", "地区", "大区", "片区", "省份", "省区", "销售区域", "区域名称", "region", "area", "territory"),
     "last_year": ("去年销售额", "去年业绩", "去年实际", "上年销售额", "上年度销售额", "去年", "上年", "基数", "上期",
@@ -133,6 +137,12 @@ def _read_csv(path: Path) -> tuple[list[list[Any]], str]:
 def _read_xlsx(path: Path) -> tuple[list[list[Any]], str]:
     from openpyxl import load_workbook
 
+    from ..files import ArchiveTooLarge, check_archive
+
+    try:  # openpyxl reads ~0.3 MB of sheet XML a second: bound the work before it starts
+        check_archive(path, max_total=MAX_XLSX_EXPANDED, max_xml=MAX_XLSX_XML)
+    except ArchiveTooLarge as exc:
+        raise BatchInputError([f"Excel 文件「{path.name}」：{exc}。区域文件最多 {MAX_ROWS:,} 行，请只保留区域表"]) from None
     try:
         book = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or non-Excel file

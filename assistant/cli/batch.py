@@ -26,11 +26,14 @@ def batch(
                                           help="分配权重，如 potential=0.4,last_year=0.4,headcount=0.2"),
     offline: bool = typer.Option(False, "--offline", help="强制使用离线起草器"),
     repair: bool = typer.Option(True, "--repair/--no-repair", help="起草后按校验结果修复未通过的章节"),
+    reallocate_failed: bool = typer.Option(False, "--reallocate-failed",
+                                           help="把有问题的行的目标份额分给其他区域（默认暂不分配，修正该行后其他区域不变）"),
 ) -> None:
     """按区域文件批量生成各区域的销售方案骨架，并分配公司总目标。
 
-    未填目标的区域按市场潜力、去年销售额、人数加权分配（合计与总目标分毫不差）。中断后重新运行同一命令会跳过已完成的区域。
-    退出码：0 全部完成；1 有区域失败（原因见 summary.md）；2 输入文件无法使用。
+    未填目标的区域按市场潜力、去年销售额、人数加权分配（合计与总目标分毫不差）；有问题的行的份额默认暂不分配。
+    中断后重新运行同一命令会跳过已完成的区域；模型不可用时离线兜底的区域不算完成，重新运行会再用模型起草。
+    退出码：0 全部完成；1 有区域失败或离线兜底（原因见 summary.md）；2 输入文件无法使用。
     """
 
     from ..batch.allocation import BatchInputError, prepare
@@ -42,9 +45,10 @@ def batch(
     err = make_console(stderr=True)
     settings = get_settings()
     options = BatchOptions(out_dir=out, formats=format.split(","), total=total, weights=weights,
-                           concurrency=concurrency, force=force, offline=offline or None, repair=repair)
+                           concurrency=concurrency, force=force, offline=offline or None, repair=repair,
+                           reallocate_failed=reallocate_failed)
     try:
-        prepared = prepare(regions, company, total, weights)
+        prepared = prepare(regions, company, total, weights, reallocate_failed)
     except BatchInputError as exc:
         err.print("[red]无法开始批量任务：[/red]")
         for p in exc.problems:
@@ -70,7 +74,7 @@ def batch(
 
     def on_event(outcome, done: int, _total: int) -> None:
         progress.update(task, completed=done, description=f"起草区域方案（{outcome.region}）")
-        if outcome.status == "failed":
+        if outcome.status in ("failed", "fallback"):
             progress.console.print(f"[red]✗ {outcome.where}：{outcome.reason}[/red]")
 
     try:
@@ -88,8 +92,12 @@ def batch(
     progress.stop()
 
     t = totals(result)
+    held = f"；未分配 {format_amount(t['unallocated'], prepared.unit)}（有问题的行的份额）" if t["unallocated"] else ""
     err.print(f"完成 {t['complete']}/{t['regions']} 个区域（本次生成 {t['done']}，沿用 {t['skipped']}），"
-              f"失败 {t['failed']}；目标合计 {format_amount(t['target_sum'], prepared.unit)}；耗时 {result.seconds:.1f} 秒")
+              f"离线兜底 {t['fallback']}，失败 {t['failed'] - t['fallback']}；"
+              f"目标合计 {format_amount(t['target_sum'], prepared.unit)}{held}；耗时 {result.seconds:.1f} 秒")
+    if result.superseded:
+        err.print(f"[yellow]上次运行留下的 {len(result.superseded)} 个区域已移到 {out / 'superseded'}[/yellow]")
     for o in sorted(result.failed, key=lambda o: o.line):
         err.print(f"[red]{o.where}：{o.reason or '未完成'}[/red]")
     err.print(f"汇总：{out / SUMMARY_MD}、{out / SUMMARY_CSV}")
@@ -114,7 +122,8 @@ def allocation_table(prepared, limit: int | None = None):
         table.add_column(col, justify="right" if col not in ("区域", "来源", "提示") else "left")
     for r in regions:
         if r.error:
-            table.add_row(str(r.line), r.region or "（空）", "", "", "", "", "", "", "", f"[red]{r.error}[/red]")
+            held = f"（{format_number(r.target, trim=False)} 暂不分配）" if r.target is not None else ""
+            table.add_row(str(r.line), r.region or "（空）", "", "", "", "", "", "", "", f"[red]{r.error}{held}[/red]")
             continue
         table.add_row(
             str(r.line), r.region, format_number(r.target, trim=False) if r.target is not None else "",

@@ -127,7 +127,8 @@ def list_sources() -> None:
     for col in ("来源", "标题", "类型", "片段数", "服务章节"):
         table.add_column(col, overflow="fold")
     for s in sources:
-        table.add_row(s.source, s.title, "内置" if s.kind == "builtin" else "用户", str(s.chunks),
+        chunks = str(s.chunks) if s.complete else f"{s.chunks}（上次导入中断，再运行 kb ingest 即可补全）"
+        table.add_row(s.source, s.title, "内置" if s.kind == "builtin" else "用户", chunks,
                       ", ".join(s.sections) or "-")
     console.print(table)
 

@@ -62,15 +62,16 @@ class OfflineDrafter:
 class ModelDrafter:
     """The section chain on a chat model: the configured endpoint, or an injected `llm` (evals, tests).
 
-    `kb` defaults to the settings' knowledge base (built-in notes indexed before each draft); `sections` limits which
+    `kb` defaults to the settings' knowledge base (built-in notes indexed before each draft), plus the uploads of
+    `owner` when given (a UI user's own collection, retrieval.personal); `sections` limits which
     sections the model drafts and redrafts (the rest stay offline); `use_cache=False` skips the response cache."""
 
     uses_model = True
 
     def __init__(self, settings: Settings, *, kb: Any = None, llm: BaseChatModel | None = None,
-                 use_cache: bool = True, sections: list[str] | None = None):
+                 use_cache: bool = True, sections: list[str] | None = None, owner: str | None = None):
         self.settings, self.llm, self.use_cache, self.sections = settings, llm, use_cache, sections
-        self._kb = kb
+        self._kb, self.owner = kb, owner
         # the offline drafter's sections per (request, figures): a plan's redraft reuses its draft's skeletons
         self._offline: OrderedDict[str, dict[str, SectionBase]] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,6 +101,10 @@ class ModelDrafter:
         kb = get_knowledge_base(self.settings)
         if fresh:
             kb.ensure_builtin()
+        if self.owner is not None:
+            from ..retrieval.personal import CombinedKnowledge, personal_knowledge_base
+
+            return CombinedKnowledge(kb, personal_knowledge_base(self.settings, self.owner))
         return kb
 
     def draft(self, request: PlanRequest, figures: Figures, *, progress: Progress | None = None) -> SalesPlan:
@@ -119,8 +124,10 @@ class ModelDrafter:
                                 offline_sections=self._offline_sections(plan.request, plan.figures))
 
 
-def make_drafter(settings: Settings, *, offline: bool = False, use_cache: bool = True) -> Drafter:
-    """The one place that decides whether a model drafts: a configured model, unless offline is asked for."""
+def make_drafter(settings: Settings, *, offline: bool = False, use_cache: bool = True,
+                 owner: str | None = None) -> Drafter:
+    """The one place that decides whether a model drafts: a configured model, unless offline is asked for.
+    `owner`: a UI user whose uploaded documents the model may cite besides the company knowledge."""
     if offline or not settings.llm_configured:
         return OfflineDrafter()
-    return ModelDrafter(settings, use_cache=use_cache)
+    return ModelDrafter(settings, use_cache=use_cache, owner=owner)

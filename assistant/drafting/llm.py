@@ -21,13 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import ValidationError
 
-from ..config import Settings
+from ..config import Settings, strip_url_credentials, url_host
 from ..files import atomic_write
 from .call_log import CallLog
 
@@ -76,8 +75,7 @@ def make_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
 def model_id(settings: Settings, model: BaseChatModel | None = None, configured: bool | None = None) -> str:
     """`model@host` — what the cache, the method memory and the UI may show (never the key)."""
     if settings.llm_configured if configured is None else configured:
-        host = urlparse(settings.llm_base_url or "").netloc or settings.llm_base_url
-        return f"{settings.llm_model}@{host}"
+        return f"{settings.llm_model}@{url_host(settings.llm_base_url)}"
     return f"{type(model).__name__}@local" if model is not None else "offline"
 
 
@@ -86,7 +84,7 @@ def redact(text: str, settings: Settings) -> str:
         value = secret.get_secret_value() if secret else ""
         if len(value) >= 4:
             text = text.replace(value, "***")
-    return re.sub(r"\b(sk-|Bearer\s+)[A-Za-z0-9._\-]{8,}", r"\1***", text)
+    return re.sub(r"\b(sk-|Bearer\s+)[A-Za-z0-9._\-]{8,}", r"\1***", strip_url_credentials(text))
 
 
 # ---------------------------------------------------------------- answer text -> JSON

@@ -5,7 +5,9 @@
     search:  query -> normalize -> tokens + embedding -> BM25 (memory) + vector (Chroma) -> RRF -> Chunks
 
 The built-in methodology notes (settings.knowledge_dir) are indexed on first use and re-indexed when a note
-changes; users' documents are added with `ingest`.
+changes; users' documents are added with `ingest`. A file counts as ingested only once all its chunks are in
+(versions.committed); a run that was killed is healed by the next ingest. A knowledge base made with
+`builtin=False` holds only what was ingested into it (a UI user's own uploads, see personal.py).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from .loaders import LoadedDocument, LoadError, check_file, load
 from .models import Chunk, IngestReport, IngestRow, SearchMode, SourceInfo
 from .search import Snapshot, hybrid_search
 from .splitter import SplitConfig, assign_ids, split_document
-from .store import GENERAL_FLAG, Record, Store, StoreError, section_flag
+from .store import GENERAL_FLAG, MissingCollection, Record, Store, StoreError, section_flag
 from .text import expand_for_search, normalize, words
+from .versions import Unsettled, committed
 
 # bump when loading, cleaning or splitting changes, so unchanged files are re-indexed once
 PIPELINE_VERSION = "1"
@@ -58,8 +61,10 @@ def _first_short_line(text: str) -> str | None:
 
 
 class KnowledgeBase:
-    def __init__(self, settings: Settings | None = None, split_config: SplitConfig | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, split_config: SplitConfig | None = None,
+                 builtin: bool = True) -> None:
         self.settings = settings or get_settings()
+        self.builtin = builtin
         self.split_config = split_config or SplitConfig()
         self._store: Store | None = None
         self._snapshot: Snapshot | None = None
@@ -76,6 +81,17 @@ class KnowledgeBase:
                     self._store = Store(self.settings, make_embedding_function(self.settings))
         return self._store
 
+    def exists(self) -> bool:
+        """Whether the collection exists (a knowledge base without built-ins is created by its first ingest)."""
+        if self._store is not None or self.builtin:
+            return True
+        with self._lock:
+            try:
+                self._store = Store(self.settings, make_embedding_function(self.settings), create=False)
+            except MissingCollection:
+                return False
+        return True
+
     def _snap(self, force: bool = False) -> Snapshot:
         now = time.monotonic()
         snap = self._snapshot
@@ -84,8 +100,8 @@ class KnowledgeBase:
         with self._lock:
             revision = self.store.revision()
             if self._snapshot is None or self._snapshot.revision != revision:
-                ids, docs, metas = self.store.get_all()
-                self._snapshot = Snapshot(revision, ids, docs, metas)
+                ids, docs, metas, unsettled = committed(*self.store.get_all())
+                self._snapshot = Snapshot(revision, ids, docs, metas, unsettled)
             self._checked_at = time.monotonic()
             return self._snapshot
 
@@ -120,6 +136,7 @@ class KnowledgeBase:
         return files
 
     def _prepare(self, path: Path, doc: LoadedDocument, source: str, kind: str, doc_hash: str) -> list[Record]:
+        """The file's chunks as store records; each declares its version and how many chunks that version has."""
         cleaned = clean_text(doc.text)
         title = (doc.title or cleaned.title_hint or _first_short_line(cleaned.text) or path.stem).strip()
         drafts = split_document(cleaned.text, title, outline=doc.fmt != "markdown", config=self.split_config)
@@ -134,9 +151,11 @@ class KnowledgeBase:
         else:
             embeddings = list(ef(index_texts)) if index_texts else []
         records: list[Record] = []
+        stamp = time.time()
         for draft, tokens_src, emb in zip(drafts, precise, embeddings, strict=False):
             meta = {
                 "source": source, "kind": kind, "title": title, "ordinal": draft.ordinal, "doc_hash": doc_hash,
+                "doc_chunks": len(drafts), "ingested_at": stamp,
                 "headings": json.dumps(draft.headings, ensure_ascii=False),
                 "sections": json.dumps(sections, ensure_ascii=False),
                 "tokens": " ".join(expand_for_search(tokens_src)),
@@ -148,8 +167,10 @@ class KnowledgeBase:
             records.append(Record(id=draft.id, document=draft.text, embedding=emb, metadata=meta))
         return records
 
-    def _prepare_file(self, path: Path, known: dict[str, tuple[set[str], int]]) -> IngestRow | _Pending:
-        """Everything short of writing: a finished row (unchanged / skipped) or the records to write."""
+    def _prepare_file(self, path: Path, known: dict[str, tuple[set[str], int]],
+                      unsettled: dict[str, Unsettled]) -> IngestRow | _Pending:
+        """Everything short of writing: a finished row (unchanged / skipped) or the records to write. A file is
+        unchanged only when its complete version is stored and nothing else is (no interrupted write)."""
         shown = str(path)
         max_bytes = int(self.settings.max_file_mb * 1048576)
         try:
@@ -158,7 +179,7 @@ class KnowledgeBase:
             data = path.read_bytes()
             doc_hash = hashlib.sha256(PIPELINE_VERSION.encode() + b"\0" + data).hexdigest()[:32]
             hashes, count = known.get(source, (set(), 0))
-            if hashes == {doc_hash}:
+            if hashes == {doc_hash} and source not in unsettled:
                 return IngestRow(path=shown, status="unchanged", chunks=count)
             doc = load(path, max_bytes=max_bytes)
             records = self._prepare(path, doc, source, kind, doc_hash)
@@ -187,18 +208,23 @@ class KnowledgeBase:
                 p.row.status, p.row.chunks, p.row.reason = "skipped", 0, str(exc)
         pending.clear()
 
-    def ingest(self, paths: Iterable[str | Path], progress: IngestProgress | None = None) -> IngestReport:
-        """Ingest files and folders; every file gets a row (added / unchanged / replaced / skipped + reason)."""
+    def ingest(self, paths: Iterable[str | Path], progress: IngestProgress | None = None,
+               heal: bool = True) -> IngestReport:
+        """Ingest files and folders; every file gets a row (added / unchanged / replaced / skipped + reason).
+        With `heal`, users' files whose last ingest was interrupted are completed too (they get rows of their own)."""
         files = self._collect(paths)
         report = IngestReport()
         with self._lock:
-            known = self._snap(force=True).doc_state()
+            snapshot = self._snap(force=True)
+            known, unsettled = snapshot.doc_state(), snapshot.unsettled
+            if heal:
+                files += self._interrupted(unsettled, {p.resolve() for p, _ in files})
             pending: list[_Pending] = []
             for n, (path, reason) in enumerate(files, start=1):
                 if reason:
                     report.rows.append(IngestRow(path=str(path), status="skipped", reason=reason))
                 else:
-                    result = self._prepare_file(path, known)
+                    result = self._prepare_file(path, known, unsettled)
                     if isinstance(result, _Pending):
                         report.rows.append(result.row)
                         pending.append(result)
@@ -213,8 +239,17 @@ class KnowledgeBase:
                 self._snap(force=True)
         return report
 
+    def _interrupted(self, unsettled: dict[str, Unsettled], asked: set[Path]) -> list[tuple[Path, str | None]]:
+        """Users' files whose last ingest did not finish and that still exist: any ingest run completes them."""
+        extra = []
+        for info in unsettled.values():
+            path = Path(info.source)
+            if info.kind == "user" and path.is_absolute() and path.is_file() and path.resolve() not in asked:
+                extra.append((path, None))
+        return extra
+
     def builtin_files(self) -> list[Path]:
-        if not self.knowledge_dir.is_dir():
+        if not self.builtin or not self.knowledge_dir.is_dir():
             return []
         return sorted(p for p in self.knowledge_dir.rglob("*.md")
                       if p.is_file() and not p.name.startswith((".", "_")) and p.name.lower() != "readme.md")
@@ -227,11 +262,14 @@ class KnowledgeBase:
         if fingerprint == self._builtin_fingerprint:
             return IngestReport()
         with self._lock:
-            report = self.ingest(files, progress=progress) if files else IngestReport()
+            report = self.ingest(files, progress=progress, heal=False) if files else IngestReport()
             present = {self._source_of(p)[0] for p in files}
-            for info in self._snap(force=True).sources():
-                if info.kind == "builtin" and info.source not in present:
-                    self.store.delete_source(info.source)
+            snapshot = self._snap(force=True)
+            stored = [(s.source, s.kind) for s in snapshot.sources()] + [(u.source, u.kind) for u in
+                                                                          snapshot.unsettled.values()]
+            for source, kind in stored:
+                if kind == "builtin" and source not in present:
+                    self.store.delete_source(source)
             self._snap(force=True)
             self._builtin_fingerprint = fingerprint
         return report
@@ -245,6 +283,8 @@ class KnowledgeBase:
         if section is not None and section not in section_keys():
             raise ValueError(f"未知的方案章节：{section}（可选：{', '.join(section_keys())}）")
         if not query or not query.strip() or k <= 0:
+            return []
+        if not self.exists():
             return []
         self.ensure_builtin()
         snapshot = self._snap()
@@ -263,12 +303,23 @@ class KnowledgeBase:
         return hybrid_search(snapshot, tokens, vector_query, k=k, section=section, mode=mode)
 
     def list_sources(self) -> list[SourceInfo]:
+        """Every source with its chunks that count; one whose last ingest was interrupted is marked incomplete."""
+        if not self.exists():
+            return []
         self.ensure_builtin()
-        return self._snap(force=True).sources()
+        snapshot = self._snap(force=True)
+        listed = snapshot.sources()
+        for info in listed:
+            info.complete = info.source not in snapshot.unsettled
+        shown = {s.source for s in listed}
+        listed += [SourceInfo(source=u.source, title=u.title, kind=u.kind, chunks=0, complete=False)
+                   for u in snapshot.unsettled.values() if u.source not in shown]
+        return sorted(listed, key=lambda s: (s.kind != "builtin", s.source))
 
     def resolve_source(self, source: str) -> str | None:
         """The stored source a user means: exact key, a path to it, or a unique file name."""
-        sources = [s.source for s in self._snap(force=True).sources()]
+        snapshot = self._snap(force=True)
+        sources = [s.source for s in snapshot.sources()] + list(snapshot.unsettled)
         if source in sources:
             return source
         candidate = self._source_of(Path(source).expanduser())[0]
@@ -302,14 +353,14 @@ _cache: dict[tuple, KnowledgeBase] = {}
 _cache_lock = threading.Lock()
 
 
-def get_knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
+def get_knowledge_base(settings: Settings | None = None, *, builtin: bool = True) -> KnowledgeBase:
     """One KnowledgeBase per data directory / server / collection / embedding, shared by every caller."""
     settings = settings or get_settings()
     key = (str(Path(settings.data_dir).resolve()), settings.chroma_host, settings.chroma_port, settings.collection,
            settings.embedding, settings.embedding_model, str(settings.embedding_path or ""),
-           str(Path(settings.knowledge_dir).resolve()))
+           str(Path(settings.knowledge_dir).resolve()), builtin)
     with _cache_lock:
         kb = _cache.get(key)
         if kb is None:
-            kb = _cache[key] = KnowledgeBase(settings)
+            kb = _cache[key] = KnowledgeBase(settings, builtin=builtin)
         return kb

@@ -15,11 +15,18 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from ..headings import MD_HEADING, docx_heading_level
+from ..files import ArchiveTooLarge, check_archive
+from ..headings import MD_HEADING, docx_heading_level, docx_style_names
 from .text import get_jieba, normalize
 
 SUPPORTED = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
              ".html": "html", ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
+
+# bounded work: a DOCX is a zip (its XML may expand 400:1); a PDF's pages may all reuse one huge content stream
+MAX_XML_BYTES = 32 * 1048576  # expanded XML of one DOCX (up to ~25 s of python-docx)
+ARCHIVE_EXPANSION = 10  # expanded DOCX (images included) at most this many times the file size limit
+MAX_PDF_CONTENT = 64 * 1048576  # decoded page content streams of one PDF, summed over its pages
+MAX_PDF_PAGES = 5000
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(\n|\Z)", re.S)
 
@@ -202,13 +209,14 @@ def load_docx(path: Path) -> LoadedDocument:
         from docx.text.paragraph import Paragraph
 
         document = docx.Document(str(path))
+        style_of = docx_style_names(document)
         lines: list[str] = []
         for block in document.iter_inner_content():
             if isinstance(block, Paragraph):
                 text = block.text.strip()
                 if not text:
                     continue
-                level = docx_heading_level(block.style.name if block.style is not None else "")
+                level = docx_heading_level(style_of(block))
                 lines.append(f"{'#' * max(1, min(6, level))} {text}" if level is not None else text)
             elif isinstance(block, Table):
                 for row in block.rows:
@@ -232,6 +240,14 @@ def load_pdf(path: Path) -> LoadedDocument:
                 reader.decrypt("")
             except Exception as exc:  # noqa: BLE001
                 raise LoadError("PDF 已加密，无法读取") from exc
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise LoadError(f"PDF 有 {len(reader.pages):,} 页（上限 {MAX_PDF_PAGES:,} 页）")
+        content = 0
+        for page in reader.pages:  # measure before extracting: pages may all reuse one huge content stream
+            stream = page.get_contents()
+            content += len(stream.get_data()) if stream is not None else 0
+            if content > MAX_PDF_CONTENT:
+                raise LoadError(f"PDF 的页面内容解压后超过 {MAX_PDF_CONTENT // 1048576} MB，可能是异常文件，已拒绝读取")
         pages = [page.extract_text() or "" for page in reader.pages]
         title = None
         if reader.metadata is not None and reader.metadata.title:
@@ -267,8 +283,14 @@ def check_file(path: Path, max_bytes: int | None = None) -> None:
 def load(path: Path, max_bytes: int | None = None) -> LoadedDocument:
     """Load one file; raises LoadError with the reason for every kind of bad input."""
     check_file(path, max_bytes)
+    kind = file_kind(path)
     try:
-        return _LOADERS[file_kind(path)](path)
+        if kind == "docx":
+            limit = max_bytes or path.stat().st_size
+            check_archive(path, max_total=max(MAX_XML_BYTES, ARCHIVE_EXPANSION * limit), max_xml=MAX_XML_BYTES)
+        return _LOADERS[kind](path)
+    except ArchiveTooLarge as exc:
+        raise LoadError(str(exc)) from None
     except PermissionError as exc:
         raise LoadError("没有读取权限") from exc
     except OSError as exc:

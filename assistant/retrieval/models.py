@@ -63,3 +63,4 @@ class SourceInfo(BaseModel):
     chunks: int
     sections: list[str] = Field(default_factory=list)
     doc_hash: str = ""
+    complete: bool = Field(True, description="False: the last ingest was interrupted; ingesting the file again heals")

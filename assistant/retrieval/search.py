@@ -16,6 +16,7 @@ import numpy as np
 
 from .models import Chunk, SourceInfo
 from .store import GENERAL_FLAG, section_flag
+from .versions import Unsettled
 
 RRF_K = 60
 CANDIDATES = 50
@@ -26,12 +27,14 @@ MAX_FETCH = 400
 class Snapshot:
     """The store's chunks in memory, with their BM25 index and per-section masks."""
 
-    def __init__(self, revision: str, ids: list[str], docs: list[str], metas: list[dict]) -> None:
+    def __init__(self, revision: str, ids: list[str], docs: list[str], metas: list[dict],
+                 unsettled: dict[str, Unsettled] | None = None) -> None:
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
 
         self.revision = revision
+        self.unsettled = unsettled or {}  # sources with chunks that do not count (versions.committed)
         self.ids = ids
         self.docs = docs
         self.metas = [m or {} for m in metas]

@@ -23,6 +23,7 @@ from chromadb.errors import NotFoundError
 
 from .embeddings import embedding_kind
 
+log = logging.getLogger(__name__)
 GENERAL_FLAG = "sec__general"
 _VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
 
@@ -33,6 +34,10 @@ class StoreError(RuntimeError):
 
 class EmbeddingMismatchError(StoreError):
     pass
+
+
+class MissingCollection(StoreError):
+    """The collection does not exist (and was not to be created): read as empty."""
 
 
 def section_flag(key: str) -> str:
@@ -66,14 +71,14 @@ def make_client(settings):
 class Store:
     """One Chroma collection, opened with the configured embedding function."""
 
-    def __init__(self, settings, embedding_function) -> None:
+    def __init__(self, settings, embedding_function, create: bool = True) -> None:
         self.settings = settings
         self.ef = embedding_function
         self.kind = embedding_kind(embedding_function)
         self.name = settings.collection
         self.client = make_client(settings)
         try:
-            self.collection = self._open()
+            self.collection = self._open(create)
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. the server went away between connect and open
@@ -90,13 +95,15 @@ class Store:
             f"请运行 planassist kb reset 清空后重新导入，或设置 PLAN_COLLECTION 改用另一个集合。"
         )
 
-    def _open(self):
+    def _open(self, create: bool = True):
         if not _VALID_NAME.match(self.name):
             raise StoreError(f"集合名「{self.name}」不合法：需 3–512 个字符，只含字母、数字和 . _ -，且以字母或数字开头结尾"
                              "（请修改 PLAN_COLLECTION）")
         try:
             col = self.client.get_collection(self.name, embedding_function=self.ef)
         except NotFoundError:
+            if not create:
+                raise MissingCollection(f"知识库集合「{self.name}」还不存在") from None
             col = self.client.get_or_create_collection(
                 self.name,
                 embedding_function=self.ef,
@@ -160,14 +167,15 @@ class Store:
         self.collection.modify(metadata=meta)
 
     def _batches(self, items: list, size: int | None = None):
-        size = size or max(1, min(5000, self.client.get_max_batch_size()))
+        size = size or max(1, min(int(self.settings.kb_write_batch), self.client.get_max_batch_size()))
         for start in range(0, len(items), size):
             yield items[start:start + size]
 
     def replace_sources(self, batch: dict[str, list[Record]]) -> None:
         """Make each source's records its only chunks, all at once or not at all. Several files are written in
         one call (Chroma's cost is per call), so a failure rolls back every file of the batch: new ids are
-        written first and deleted again on error; stale ids go only after every new chunk is in."""
+        written first and deleted again on error; stale ids go only after every new chunk is in. A process killed
+        in between leaves a version with fewer chunks than it declares, which never counts (versions.committed)."""
         if not batch:
             return
         sources = list(batch)
@@ -187,6 +195,7 @@ class Store:
                     embeddings=[r.embedding for r in part],
                     metadatas=[r.metadata for r in part],
                 )
+                log.info("chroma upsert %d/%d chunks", len(attempted), len(records))
         except Exception as exc:
             fresh = [i for i in attempted if i not in before]
             if fresh:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
-from ..config import Settings
+from ..config import Settings, strip_url_credentials
 from ..drafting.drafter import OfflineDrafter
 from ..intake.revision import Revision, RevisionError, apply_revision, interpret, request_fields
 from ..intake.rule_reader import IntakeResult, extract_fields, missing_fields, next_questions, show
@@ -65,6 +65,11 @@ def _stream(session: Session, job: Callable[[Progress], T]) -> Generator[Session
     if "error" in box:
         raise box["error"]
     return box["result"]
+
+
+def _why(exc: BaseException) -> str:
+    """An exception for the chat: its type and the start of its message, credentials in URLs removed."""
+    return f"{type(exc).__name__}: {strip_url_credentials(str(exc))[:200]}"
 
 
 def score(plan: SalesPlan, record: bool = False) -> Any:
@@ -216,7 +221,7 @@ def _draft(session: Session, form: list[Any] | None, defaults: bool) -> Iterator
             session.save()
             yield session
             return
-        session.say(f"模型调用出错（{type(exc).__name__}: {str(exc)[:200]}），改用离线起草器生成完整方案；"
+        session.say(f"模型调用出错（{_why(exc)}），改用离线起草器生成完整方案；"
                     "您的需求和之前的版本都在。")
         session.reset_progress()
         yield session
@@ -291,7 +296,7 @@ def _revise(session: Session, plan: SalesPlan, revision: Revision) -> Iterator[S
         return
     except Exception as exc:  # noqa: BLE001 - model failure: keep the current version
         log.exception("revision failed")
-        session.say(f"修改没有完成（{type(exc).__name__}: {str(exc)[:200]}）。当前方案保持不变，可以稍后重试。")
+        session.say(f"修改没有完成（{_why(exc)}）。当前方案保持不变，可以稍后重试。")
         yield session
         return
     if not result.changed_fields and set(result.unchanged) >= set(result.sections):  # nothing moved: no new version
@@ -357,7 +362,7 @@ def _repair(session: Session, plan: SalesPlan) -> Iterator[Session]:
         fixed = yield from _stream(session, job)
     except Exception as exc:  # noqa: BLE001
         log.exception("repair failed")
-        session.say(f"修复没有完成（{type(exc).__name__}: {str(exc)[:200]}）。当前方案保持不变。")
+        session.say(f"修复没有完成（{_why(exc)}）。当前方案保持不变。")
         yield session
         return
     new_report = score(fixed)
@@ -380,24 +385,32 @@ def _repair(session: Session, plan: SalesPlan) -> Iterator[Session]:
 # ---------------------------------------------------------------- drafts
 
 
-def new_session(settings: Settings) -> Session:
-    return Session.start(settings)
+def new_session(settings: Settings, previous: Session | None = None) -> Session:
+    """A fresh draft for the same owner as `previous`."""
+    if previous is None:
+        return Session.start(settings)
+    return Session.start(settings, previous.store, owner=previous.owner, may_list_all=previous.may_list_all)
 
 
-def reopen(session: Session, draft_id: str | None) -> Session:
+def reopen(session: Session, draft_id: str | None, any_owner: bool = False, quiet: bool = False) -> Session:
+    """Open one of the owner's drafts (`any_owner`: any draft on this machine, only where no login is used).
+    `quiet`: a draft that cannot be opened leaves the session as it was, without a message (page reload)."""
     if not draft_id:
         session.say("请先在「历史草稿」里选一份草稿。")
         return session
     try:
-        loaded = session.store.load(draft_id)
+        loaded = session.store.load(draft_id, owner=None if any_owner and session.may_list_all else session.owner)
     except DraftError as exc:
-        session.say(str(exc))
+        if not quiet:
+            session.say(str(exc))
         return session
-    fresh = Session(settings=session.settings, store=session.store, draft=loaded)
+    fresh = session.successor(loaded)
     fresh.report = score(loaded.plan) if loaded.plan is not None else None
     fresh.say(f"已打开草稿「{loaded.title}」（{len(loaded.versions)} 个版本），可以继续对话修改。")
     return fresh
 
 
-def draft_choices(session: Session, limit: int = 20) -> list[tuple[str, str]]:
-    return [(s.label(), s.id) for s in session.store.list_recent(limit)]
+def draft_choices(session: Session, limit: int = 20, everyone: bool = False) -> list[tuple[str, str]]:
+    """The owner's recent drafts (`everyone`: every draft on this machine, only where no login is used)."""
+    owner = None if everyone and session.may_list_all else session.owner
+    return [(s.label(), s.id) for s in session.store.list_recent(limit, owner=owner)]

@@ -22,7 +22,8 @@ from ..quantities import cn_to_number, format_number, format_rate, parse_rate
 from ..render import FORMATS, data_uri, export, markdown_zip, to_markdown
 from ..request import FIELD_LABELS, REQUIRED_FIELDS, bound_problem
 from ..schema import SECTION_KEYS, SECTIONS, ProgressEvent, SalesPlan
-from .draft_store import Draft, DraftStore
+from .access import LOCAL_OWNER
+from .draft_store import Draft, DraftConflict, DraftStore
 
 log = logging.getLogger(__name__)
 
@@ -179,17 +180,25 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     pending: Any = None  # a revision waiting for the user's confirmation (a big change of headcount/target/budget)
     drafter: Drafter | None = None  # chosen once from the settings: every draft, revision and repair uses it
+    owner: str = LOCAL_OWNER  # whose drafts and uploads these are (ui.access)
+    may_list_all: bool = False  # without login (loopback only) the user may ask for every draft on this machine
 
     def __post_init__(self) -> None:
         if self.drafter is None:
-            self.drafter = make_drafter(self.settings)
+            self.drafter = make_drafter(self.settings, owner=self.owner)
 
     @classmethod
-    def start(cls, settings: Settings, store: DraftStore | None = None) -> Session:
+    def start(cls, settings: Settings, store: DraftStore | None = None, owner: str = LOCAL_OWNER,
+              may_list_all: bool = False) -> Session:
         store = store or DraftStore.for_settings(settings)
-        session = cls(settings=settings, store=store, draft=store.new())
+        session = cls(settings=settings, store=store, draft=store.new(owner), owner=owner, may_list_all=may_list_all)
         session.say(greeting(settings))
         return session
+
+    def successor(self, draft: Draft) -> Session:
+        """A session on another draft for the same owner (reopening one)."""
+        return Session(settings=self.settings, store=self.store, draft=draft, drafter=self.drafter, owner=self.owner,
+                       may_list_all=self.may_list_all)
 
     @property
     def plan(self) -> SalesPlan | None:
@@ -212,9 +221,25 @@ class Session:
             return
         try:
             self.store.save(self.draft)
+        except DraftConflict as conflict:
+            self._save_as_copy(conflict)
         except OSError as exc:
             log.warning("could not save draft %s: %s", self.draft.id, exc)
             self.say(f"注意：草稿没能保存到磁盘（{exc.strerror or exc}），请检查数据目录 {self.settings.data_dir}")
+
+    def _save_as_copy(self, conflict: DraftConflict) -> None:
+        """Another tab saved this draft since this one loaded it: keep both. This tab's state becomes a new
+        draft; the other tab's save stays as it is."""
+        original = self.draft.id
+        self.draft.id, self.draft.owner, self.draft.revision = self.store.new(self.owner).id, self.owner, 0
+        self.draft.title = f"{conflict.current.title}（冲突副本）"
+        self.say(f"注意：{conflict}。为了不覆盖它，您在这个页面的修改已另存为新草稿「{self.draft.title}」，"
+                 f"两份都保留着。要在对方的版本上继续，请在「历史草稿」里打开原草稿（{original}）。")
+        try:
+            self.store.save(self.draft)
+        except OSError as exc:
+            log.warning("could not save draft copy %s: %s", self.draft.id, exc)
+            self.say(f"注意：草稿副本没能保存到磁盘（{exc.strerror or exc}）")
 
     def mark(self, event: ProgressEvent) -> None:
         self.progress[event.section] = event.status
