@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +32,17 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     llm_temperature: float = 0.2
-    llm_timeout: float = 120.0
+    # time limits, in seconds (answers are streamed: a slow server that keeps writing is never "unavailable")
+    llm_timeout: float = 600.0              # per call: a call still writing after this is ended (0 = none)
+    llm_plan_timeout: float = 3600.0        # per plan: drafting + summary + repair; 0 = none
+    llm_connect_timeout: float = 30.0       # no response at all (not even headers) -> the model is unavailable
+    llm_first_token_timeout: float = 300.0  # headers but no first token (queue + reading the prompt) -> unavailable
+    llm_stall_timeout: float = 90.0         # tokens stopped arriving for this long -> the call has stalled
+    llm_stream: bool = True                 # stream answers (liveness = tokens arriving); false for odd proxies
     llm_max_retries: int = 2
-    llm_concurrency: int = 4
-    llm_structured_method: Literal["auto", "json_schema", "function_calling", "json_mode"] = "auto"
+    llm_concurrency: int | Literal["auto"] = "auto"  # auto: measured once per model (a single-slot server -> 1)
+    llm_structured_method: Literal["auto", "json_schema", "json_object_schema", "function_calling",
+                                   "json_mode"] = "auto"
     llm_reask_attempts: int = 2
     llm_max_tokens: int = 1500
     # estimated cost, per 1k tokens, in the price currency (元 by default)
@@ -43,7 +50,10 @@ class Settings(BaseSettings):
     llm_price_out: float = 0.0
     llm_cache: bool = True
     llm_call_log: bool = True  # every model call appended to data_dir/calls.sqlite3 (`planassist logs`)
-    prompt_version: str = "v1"
+    # prompt set: an explicit version (prompts/<version>/), else the current version of the model's class
+    # (prompts/classes.yaml: small local models vs strong hosted ones; auto = guessed from the model name)
+    prompt_version: str | None = None
+    prompt_class: Literal["auto", "small", "strong"] = "auto"
 
     # retrieval
     chroma_host: str | None = None
@@ -64,6 +74,14 @@ class Settings(BaseSettings):
     # validator / repair
     repair_rounds: int = 2
     repair_threshold: float = 85.0
+
+    @model_validator(mode="after")
+    def _resolve_prompt_version(self) -> Settings:
+        if not self.prompt_version:
+            from .drafting.prompt_classes import choose_version
+
+            self.prompt_version = choose_version(self)
+        return self
 
     @property
     def llm_configured(self) -> bool:

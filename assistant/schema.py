@@ -479,6 +479,7 @@ class SectionRun(BaseModel):
     cost: float = 0.0
     dropped_citations: int = 0
     errors: list[str] = Field(default_factory=list)
+    parts: int = 0  # smaller calls (one list / one row each) after the whole section failed twice
 
 
 class RunMetadata(BaseModel):

@@ -24,7 +24,8 @@ def test_a_fallen_back_section_can_be_read_in_the_log_and_the_key_is_never_there
     request = load_request(EXAMPLE_REQUEST)
     figures = compute_figures(request)
     settings = Settings(data_dir=tmp_path / "data", llm_base_url="http://127.0.0.1:9/v1", llm_model="fake-qwen",
-                        llm_api_key=KEY, llm_structured_method="function_calling", llm_concurrency=1)
+                        llm_api_key=KEY, llm_structured_method="function_calling", llm_concurrency=1,
+                        prompt_version="v1")  # re-asked twice, then the fallback (no decomposition in v1)
     prompts = load_prompts(settings.prompts_dir, settings.prompt_version)
     answers = {}
 

@@ -15,13 +15,23 @@ from assistant.drafting.prompts import PromptError, load_prompts
 from assistant.render import to_markdown
 from assistant.retrieval import Chunk
 from assistant.schema import SECTION_KEYS
-from support.fakes import ScriptedChatModel, StubKB, default_chunks, good_args, section_of, text_answer, tool_answer
+from support.fakes import (
+    ScriptedChatModel,
+    StubKB,
+    default_chunks,
+    good_args,
+    method_of,
+    section_of,
+    text_answer,
+    tool_answer,
+)
 
 
 @pytest.fixture()
 def settings(tmp_path):
+    # the chain's mechanics on the v1 prompts (three retrieved chunks per section, no decomposition)
     return Settings(data_dir=tmp_path / "data", llm_structured_method="function_calling", llm_concurrency=3,
-                    llm_price_in=0.002, llm_price_out=0.006)
+                    llm_price_in=0.002, llm_price_out=0.006, prompt_version="v1")
 
 
 def model_for(example, settings, override=None, delay=0.0) -> ScriptedChatModel:
@@ -288,11 +298,11 @@ def test_auto_mode_learns_the_method_on_one_section_before_going_concurrent(exam
     import httpx
     import openai
 
-    s = Settings(data_dir=tmp_path / "data", llm_concurrency=4)
+    s = Settings(data_dir=tmp_path / "data", llm_concurrency=4, prompt_version="v1")
     base = model_for(example, s)
 
     def responder(messages, kwargs):
-        if (kwargs.get("response_format") or {}).get("type") == "json_schema":
+        if method_of(kwargs) == "json_schema":
             request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
             return openai.BadRequestError("json_schema unsupported", body=None,
                                           response=httpx.Response(400, request=request))
@@ -300,9 +310,9 @@ def test_auto_mode_learns_the_method_on_one_section_before_going_concurrent(exam
 
     model = ScriptedChatModel(responder=responder)
     plan = draft(example, s, model)
-    methods = [("response_format" in kw and "json_schema") or "function_calling" for _, kw in model.calls]
+    methods = [method_of(kw) for _, kw in model.calls]
     assert methods.count("json_schema") == 1 and section_of(model.calls[0][0]) == "market_analysis"
-    assert {r.method for r in plan.metadata.sections.values()} == {"function_calling"}
+    assert {r.method for r in plan.metadata.sections.values()} == {"json_object_schema"}
 
 
 # ---------------------------------------------------------------- redraft (the repair loop's hook)

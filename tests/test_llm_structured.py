@@ -19,6 +19,7 @@ from assistant.drafting.llm import (
     redact,
     validation_problems,
 )
+from assistant.drafting.llm import grammar_schema
 from support.fakes import ScriptedChatModel, method_of, text_answer, tool_answer
 
 
@@ -78,30 +79,37 @@ def test_a_wrapped_answer_is_unwrapped():
 # ---------------------------------------------------------------- methods
 
 
-def test_auto_falls_back_from_json_schema_to_function_calling_and_remembers_it(tmp_path):
+def test_auto_falls_back_from_json_schema_to_json_object_with_schema_and_remembers_it(tmp_path):
+    # llama-cpp-python: json_schema is refused, json_object + schema is accepted and constrains decoding
     def responder(messages, kwargs):
         if method_of(kwargs) == "json_schema":
             return rejected()
-        return tool_answer("pair", {"name": "润滑油", "count": 3})
+        return text_answer('{"name": "润滑油", "count": 3}')
 
     s = settings(tmp_path)
     model = ScriptedChatModel(responder=responder)
     out = ask(StructuredLLM(s, model=model))
     assert out.ok and out.value == Pair(name="润滑油", count=3)
-    assert out.method == "function_calling"
-    assert [method_of(kw) for _, kw in model.calls] == ["json_schema", "function_calling"]
+    assert out.method == "json_object_schema"
+    assert [method_of(kw) for _, kw in model.calls] == ["json_schema", "json_object_schema"]
     assert "JSON Schema 结构化输出不被支持" in out.errors[0]
+    # the grammar gets the shape; titles (and lengths) stay out of it, the output budget is the classic field
+    sent = model.calls[1][1]
+    assert sent["response_format"]["schema"]["required"] == ["name", "count"]
+    assert "title" not in str(sent["response_format"]["schema"])
+    assert sent["extra_body"] == {"max_tokens": 1500} and "max_tokens" not in sent
 
     # a new run (another process, same data dir) goes straight to what works
     again = ScriptedChatModel(responder=responder)
-    assert ask(StructuredLLM(s, model=again), use_cache=False).method == "function_calling"
-    assert [method_of(kw) for _, kw in again.calls] == ["function_calling"]
+    assert ask(StructuredLLM(s, model=again), use_cache=False).method == "json_object_schema"
+    assert [method_of(kw) for _, kw in again.calls] == ["json_object_schema"]
 
 
 def test_a_local_server_that_answers_500_about_response_format_counts_as_a_rejection(tmp_path):
-    # llama.cpp's server answers an unknown response_format with HTTP 500 and a validation message
+    # llama-cpp-python answers an unknown response_format with HTTP 500 and a validation message; a server that
+    # does neither schema form moves on to function calling
     def responder(messages, kwargs):
-        if method_of(kwargs) == "json_schema":
+        if method_of(kwargs) in ("json_schema", "json_object_schema"):
             return rejected(500, "Input should be 'text' or 'json_object' (response_format.type)")
         return tool_answer("pair", {"name": "润滑油", "count": 3})
 
@@ -134,7 +142,8 @@ def test_plain_text_extraction_is_the_last_resort(tmp_path):
     model = ScriptedChatModel(responder=responder)
     out = ask(StructuredLLM(settings(tmp_path), model=model))
     assert out.method == "text" and out.value.count == 5
-    assert [method_of(kw) for _, kw in model.calls] == ["json_schema", "function_calling", "json_mode", "text"]
+    assert [method_of(kw) for _, kw in model.calls] == ["json_schema", "json_object_schema", "function_calling",
+                                                         "json_mode", "text"]
 
 
 # ---------------------------------------------------------------- re-ask

@@ -12,24 +12,13 @@ from typing import Any
 
 from ..quantities import parse_amount
 from ..schema import SECTION_KEYS, SECTIONS, SectionBase
-from ..text_checks import has_placeholder
+from ..text_checks import CJK
 from .prompts import COMMON_FIELDS
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
-LATIN = re.compile(r"[A-Za-z]")
 CITE = re.compile(r"\[?\b[Ss](\d{1,2})\b\]?")
 INLINE_CITE = re.compile(r"\s*[\[［(（]\s*[Ss]\d{1,2}(?:\s*[,，、]\s*[Ss]?\d{1,2})*\s*[\]］)）]")
 AMOUNT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(亿元|万元|亿|万|元)")
 DATE = re.compile(r"(20\d\d)\s*[-年/.]\s*(\d{1,2})(?:\s*[-月/.]\s*(\d{1,2})日?)?")
-
-NOT_CONTENT = re.compile(r"\.{3}|…|\||^[xX]{2,}$|XXX|待填|此处")
-
-
-def not_content(s: str) -> bool:
-    """Not real Chinese content: a placeholder the validator would fail (某某, 待定, TODO, …), Latin-only, a stray
-    letter next to a few characters ("机会 O"), an ellipsis, a copied table row, or an "XXX" placeholder."""
-    cjk, latin = len(CJK.findall(s)), len(LATIN.findall(s))
-    return has_placeholder(s) or bool(NOT_CONTENT.search(s)) or (0 < latin <= 2 and cjk <= 2) or latin > 2 * cjk
 
 
 def strings_in(node: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
@@ -84,15 +73,17 @@ def shares_as_fractions(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def dates_in(section: SectionBase) -> Iterable[tuple[str, date]]:
-    """Dates a section commits to: typed deadlines, and YYYY-MM(-DD) written into deadline-like text fields."""
-    for field_name, value in section:
+def dates_in(section: SectionBase | dict[str, Any]) -> Iterable[tuple[str, date]]:
+    """Dates a section (or a part's answer, still a dict) commits to: typed deadlines, and YYYY-MM(-DD) written into
+    deadline-like text fields."""
+    fields = section.items() if isinstance(section, dict) else section
+    for field_name, value in fields:
         rows = value if isinstance(value, list) else [value]
         for i, row in enumerate(rows):
-            if not hasattr(row, "model_fields"):
+            if not hasattr(row, "model_fields") and not isinstance(row, dict):
                 continue
             for name in ("deadline", "by_month"):
-                v = getattr(row, name, None)
+                v = row.get(name) if isinstance(row, dict) else getattr(row, name, None)
                 label = f"「{SECTIONS_FIELD_TITLE.get(field_name, field_name)}」第{i + 1}项"
                 if isinstance(v, date):
                     yield label, v

@@ -34,7 +34,8 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS calls (
     response TEXT NOT NULL DEFAULT ''
 )"""
 OUTCOME_LABELS = {"accepted": "通过", "rejected": "未通过检查（重问）", "cached": "缓存", "unavailable": "服务不可用",
-                  "unsupported": "方式不被支持", "unreadable": "无法解析"}
+                  "unsupported": "方式不被支持", "unreadable": "无法解析", "interrupted": "中途被服务端结束（重发）",
+                  "cut": "超时或中断（未写完）"}
 
 
 @dataclass

@@ -38,11 +38,10 @@ from ..schema import (
     SectionBase,
     SectionRun,
 )
+from ..text_checks import content_problems
 from . import offline
 from .answers import (
-    CJK,
     INLINE_CITE,
-    LATIN,
     amount_mentions,
     amounts_in,
     cited_ids,
@@ -50,13 +49,15 @@ from .answers import (
     dates_in,
     known,
     map_strings,
-    not_content,
     sections_digest,
     shares_as_fractions,
     strings_in,
 )
+from .decompose import Part, describe_done, field_parts, merge, row_parts, rows_of
 from .figures import apply_figures, phrases
-from .llm import AnswerError, StructuredLLM, Usage
+from .llm import AnswerError, StructuredLLM, StructuredResult, Usage
+from .pace import OutOfTime, Phase, PlanClock
+from .prompt_classes import describe as describe_prompts
 from .prompts import (
     COMMON_FIELDS,
     PromptSet,
@@ -70,28 +71,31 @@ from .prompts import (
 
 SUMMARY = "executive_summary"
 BREAKER_FAILURES = 2  # consecutive "endpoint unavailable" sections before the rest go straight to the fallback
-
-
-
+WHOLE_ATTEMPTS = 2    # with a "part" template, a section that fails twice is drafted as smaller calls
 
 class _Chain:
     """One plan's drafting context: shared prompt prefix, model, knowledge base, progress and circuit breaker."""
 
     def __init__(self, request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
                  progress: Progress | None, use_cache: bool, llm: BaseChatModel | None,
-                 offline_sections: dict[str, SectionBase] | None = None):
+                 offline_sections: dict[str, SectionBase] | None = None, clock: PlanClock | None = None):
         self.request, self.figures, self.settings, self.kb = request, figures, settings, kb
         self.use_cache = use_cache
         self.prompts: PromptSet = load_prompts(settings.prompts_dir, settings.prompt_version)
         self.llm = StructuredLLM(settings, model=llm, use_cache=use_cache)
-        self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
-                                          unit=figures.unit, section_map=self.prompts.section_map())
-        self.allowed_amounts = amounts_in(self.system, figures.unit)
+        self.clock = clock or PlanClock(settings, self.llm.memory.get(self.llm.id))
         self.slots = phrases(request, figures)
+        self.system = self.prompts.render("system", request=request_block(request), figures=figures_block(figures),
+                                          unit=figures.unit, section_map=self.prompts.section_map(),
+                                          playbook=self.slots.get("playbook", ""))
+        self.allowed_amounts = amounts_in(self.system, figures.unit)
         for key in self.prompts.sections:  # an unknown $slot in any template fails before the first model call
             self.prompts.section_text(key, self.slots)
+        self.concurrency, self.concurrency_note, down = self.llm.concurrency()
         self._progress, self._lock = progress, threading.Lock()
-        self._failures, self.breaker_reason, self.cached_calls = 0, None, 0
+        # an endpoint found unavailable stays so for the rest of the plan (its summary and repair round too)
+        self._failures, self.breaker_reason, self.cached_calls = 0, down or self.clock.unavailable, 0
+        self.clock.unavailable = self.breaker_reason
         self.chunks: dict[str, dict[str, Any]] = {}  # chunk id -> chunk, for references
         # the offline drafter's sections for this request and figures, each drafted at most once (shared with a
         # later redraft of the same plan by the caller)
@@ -114,7 +118,7 @@ class _Chain:
         with self._lock:
             self._failures = self._failures + 1 if unavailable else 0
             if self._failures >= BREAKER_FAILURES and not self.breaker_reason:
-                self.breaker_reason = reason
+                self.breaker_reason = self.clock.unavailable = reason
 
     # -- one section
     def retrieve(self, key: str, run: SectionRun) -> list[Any]:
@@ -150,30 +154,111 @@ class _Chain:
         if self.breaker_reason:
             run.fallback_reason = f"模型服务不可用（{self.breaker_reason}），本节未调用模型"
             return self._finish(key, None, run, started, repairing)
+        phase: Phase = "repair" if repairing else ("summary" if key == SUMMARY else "body")
         chunks = self.retrieve(key, run)
         schema = section_schema(self.prompts, key)
-        outcome = self.llm.structured(
-            self.messages(key, chunks, feedback, previous, digest), name=key, schema=schema,
-            build=lambda data: self.build(key, data, chunks),
-            reask=lambda problems: self.prompts.render("reask", title=SECTIONS[key].title,
-                                                       errors="\n".join(f"- {x}" for x in problems)),
-            format_instructions=self.prompts.render("json_format", schema=compact_json(schema)),
-            max_tokens=self.prompts.sections[key].max_tokens or int(self.prompts.param("max_tokens", 700)),
-            use_cache=self.use_cache,
-            on_event=lambda status, detail: self.emit(key, "retried", detail) if status == "retried" else None)
-        self._record(outcome.unavailable, outcome.failure)
-        u = outcome.usage
-        run.method, run.attempts, run.errors = outcome.method, outcome.attempts, run.errors + outcome.errors
-        run.tokens_in, run.tokens_out, run.cost = u.tokens_in, u.tokens_out, u.cost
-        with self._lock:
-            self.cached_calls += u.cached_calls
+        budget = self.prompts.sections[key].max_tokens or int(self.prompts.param("max_tokens", 700))
+        splits = "part" in self.prompts.texts
+        outcome = self._ask(key, self.messages(key, chunks, feedback, previous, digest), schema, chunks, phase,
+                            budget, attempts=WHOLE_ATTEMPTS if splits else None,
+                            build=lambda data: self.build(key, data, chunks))
+        self._account(run, outcome)
         section = None
         if outcome.ok:
             section, run.dropped_citations = outcome.value
             run.status = "repaired" if repairing else ("retried" if outcome.reasks else "done")
-        else:
-            run.fallback_reason = outcome.failure
+        elif splits and not outcome.unavailable and not isinstance(outcome.stopped, OutOfTime):
+            self.emit(key, "retried", f"{SECTIONS[key].title}：整章两次未通过，改为分步起草")
+            section = self._by_parts(key, chunks, schema, phase, feedback, previous, digest, run)
+            if section is not None:
+                run.status = "repaired" if repairing else "retried"
+        if section is None:
+            run.fallback_reason = run.fallback_reason or outcome.failure
         return self._finish(key, section, run, started, repairing)
+
+    def _ask(self, key: str, messages: list, schema: dict[str, Any], chunks: list[Any], phase: Phase,
+             budget: int, *, attempts: int | None, build) -> StructuredResult:
+        """One structured request for a section (whole or a part), within the plan's time budget."""
+        title = SECTIONS[key].title
+        self.clock.profile = self.llm.memory.get(self.llm.id)  # the pace measured so far sizes the reserves
+        outcome = self.llm.structured(
+            messages, name=key, schema=schema, build=build,
+            reask=lambda problems: self.prompts.render("reask", title=title,
+                                                       errors="\n".join(f"- {x}" for x in problems)),
+            format_instructions=self.prompts.render("json_format", schema=compact_json(schema)),
+            max_tokens=budget, use_cache=self.use_cache, attempts=attempts,
+            limits=lambda: self.clock.limits(phase, max_tokens=budget),
+            on_event=lambda status, detail: self.emit(key, "retried", detail) if status == "retried" else None)
+        self._record(outcome.unavailable, outcome.failure)
+        return outcome
+
+    def _account(self, run: SectionRun, outcome: StructuredResult) -> None:
+        u = outcome.usage
+        if u.calls > u.cached_calls:
+            self.clock.observe(u.latency_s / (u.calls - u.cached_calls))
+        run.method = run.method or outcome.method
+        run.attempts += outcome.attempts
+        run.errors = run.errors + outcome.errors
+        run.tokens_in, run.tokens_out = run.tokens_in + u.tokens_in, run.tokens_out + u.tokens_out
+        run.cost = round(run.cost + u.cost, 6)
+        with self._lock:
+            self.cached_calls += u.cached_calls
+
+    def _by_parts(self, key: str, chunks: list[Any], schema: dict[str, Any], phase: Phase,
+                  feedback: list[str] | None, previous: str, digest: str, run: SectionRun) -> SectionBase | None:
+        """The section as smaller calls: one field at a time; a list of rows that fails again, one row at a time.
+        None (with run.fallback_reason) when a part still fails."""
+        done: list[tuple[Part, Any]] = []
+        citations: list[Any] = []
+        budget = max(200, (self.prompts.sections[key].max_tokens or int(self.prompts.param("max_tokens", 700))) // 2)
+        for part in field_parts(schema):
+            for attempt in [[part]] + ([row_parts(schema, part.field)] if rows_of(schema, part.field) else []):
+                got: list[tuple[Part, Any]] = []
+                for p in attempt:  # rows in order: each row sees what was written before it (no repeats)
+                    answer, outcome = self._part(key, p, chunks, phase, budget, done + got, feedback, previous,
+                                                 digest, run)
+                    if answer is None:
+                        break
+                    if p.row is None:
+                        citations += answer.get("citations") or []
+                    got.append((p, p.value(answer)))
+                if len(got) == len(attempt):
+                    done += got
+                    break
+                if isinstance(outcome.stopped, OutOfTime) or outcome.unavailable or self.breaker_reason:
+                    return None
+            else:
+                return None
+        try:
+            section, run.dropped_citations = self.build(key, {**merge(done), "citations": citations}, chunks)
+        except AnswerError as exc:
+            run.errors.append(f"分步合并后：{exc}")
+            run.fallback_reason = f"分步起草合并后未通过检查：{exc}"[:300]
+            return None
+        return section
+
+    def _part(self, key: str, part: Part, chunks: list[Any], phase: Phase, budget: int,
+              done: list[tuple[Part, Any]], feedback, previous: str, digest: str,
+              run: SectionRun) -> tuple[dict[str, Any] | None, StructuredResult]:
+        """One part (a field, or a row) drafted and checked on its own: (its answer, the outcome)."""
+        system, user = self.messages(key, chunks, feedback, previous, digest)
+        task = self.prompts.render("part", label=part.label, done=describe_done(done) or "（无）")
+        messages = [system, HumanMessage(content=f"{user.content}\n\n{task}")]
+
+        def build(data: dict[str, Any]) -> dict[str, Any]:
+            data = map_strings(data, self.to_simplified)
+            value = part.value(data)
+            problems = self.check(key, {part.field: value if part.row is None else [value]}, part=part)
+            if problems:
+                raise AnswerError(problems)
+            return data
+
+        outcome = self._ask(key, messages, part.schema, chunks, phase, budget, attempts=WHOLE_ATTEMPTS, build=build)
+        self._account(run, outcome)
+        run.parts += 1
+        if not outcome.ok:
+            run.fallback_reason = f"分步起草仍未通过：{part.label}：{outcome.failure}"[:300]
+        return outcome.value, outcome
 
     def _finish(self, key: str, section: SectionBase | None, run: SectionRun, started: float,
                 repairing: bool) -> tuple[SectionBase | None, SectionRun]:
@@ -208,42 +293,29 @@ class _Chain:
         section.citations = ids
         return section, dropped
 
-    def check(self, key: str, data: dict[str, Any], section: SectionBase) -> list[str]:
+    def check(self, key: str, data: dict[str, Any], section: SectionBase | None = None, *,
+              part: Part | None = None) -> list[str]:
+        """What is wrong with an answer (Chinese, fed back on a re-ask): required fields, then the content checks
+        shared with the validator, dates in the period, amounts quoted from the figures. For one `part` of a
+        decomposed section, only that part's field is judged (a single row is not held to the list's size)."""
         spec = self.prompts.sections[key]
         props = section_schema(self.prompts, key)["properties"]
         title = lambda f: props.get(f, {}).get("title", f)  # noqa: E731
         problems = []
-        for f in spec.required:
-            value = getattr(section, f, None)
+        for f in spec.required if part is None else [part.field] if part.row is None else []:
+            value = getattr(section, f, None) if section is not None else data.get(f)
             if value in (None, "", []):
                 problems.append(f"「{title(f)}」（{f}）不能为空")
             elif isinstance(value, list) and len(value) < spec.min_items.get(f, 1):
                 problems.append(f"「{title(f)}」（{f}）至少要写{spec.min_items[f]}条，现在只有{len(value)}条")
         strings = [(path, s) for path, s in strings_in(data) if path[0] != "citations"]
-        cjk = sum(len(CJK.findall(s)) for _, s in strings)
-        latin = sum(len(LATIN.findall(s)) for _, s in strings)
-        if latin and cjk / (cjk + latin) < float(self.prompts.param("min_chinese_share", 0.6)):
-            problems.append("内容主要是英文，请全部改用简体中文")
-        else:
-            bad = [s for _, s in strings if not_content(s)]
-            if bad:
-                problems.append("这些内容不是完整的中文或是占位符，请改成具体的中文句子："
-                                + "、".join(f"“{b[:20]}”" for b in dict.fromkeys(bad)) if len(bad) < 5 else
-                                f"有{len(bad)}处内容是占位符、表格片段或不完整的中文，请每条都写成具体的中文句子")
-        short = [s for f, v in data.items() if f not in COMMON_FIELDS and isinstance(v, list)
-                 for s in v if isinstance(s, str) and len(CJK.findall(s)) < 4]
-        if short:
-            problems.append("这些条目太短，请每条写成一句完整的话（至少4个汉字）：" + "、".join(f"“{x[:20]}”" for x in short[:4]))
-        seen: dict[str, int] = {}  # prose only: table cells such as owners and deadlines repeat legitimately
-        for f, v in data.items():
-            for s in ([v] if isinstance(v, str) else v if isinstance(v, list) and f not in COMMON_FIELDS else []):
-                if isinstance(s, str) and len(s) >= 4:
-                    seen[s] = seen.get(s, 0) + 1
-        repeated = [s for s, n in seen.items() if n > 1]
-        if repeated:
-            problems.append("这些内容重复出现，请每条写不同的内容：" + "、".join(f"“{x[:20]}”" for x in repeated[:3]))
+        lists = [v for f, v in data.items() if f not in COMMON_FIELDS and isinstance(v, list)]
+        prose = [s for f, v in data.items() if f not in COMMON_FIELDS
+                 for s in ([v] if isinstance(v, str) else v if isinstance(v, list) else []) if isinstance(s, str)]
+        problems += content_problems([s for _, s in strings], [s for v in lists for s in v if isinstance(s, str)],
+                                     prose, min_chinese_share=float(self.prompts.param("min_chinese_share", 0.6)))
         start, end = self.figures.period_start, self.figures.period_end
-        for path, value in dates_in(section):
+        for path, value in dates_in(section if section is not None else data):
             if not start <= value <= end:
                 problems.append(f"{path}的日期{value:%Y-%m-%d}不在计划周期（{start:%Y-%m-%d}至{end:%Y-%m-%d}）内")
         foreign = [m for m in amount_mentions(strings, self.figures.unit) if not known(m[1], self.allowed_amounts)]
@@ -267,7 +339,7 @@ def _run_all(chain: _Chain, keys: list[str], work: Callable[[str], tuple]) -> di
     if todo and chain.llm.needs_discovery():
         first = todo.pop(0)
         results[first] = work(first)
-    with ThreadPoolExecutor(max_workers=max(1, chain.settings.llm_concurrency)) as pool:
+    with ThreadPoolExecutor(max_workers=chain.concurrency) as pool:
         for key, result in zip(todo, pool.map(work, todo), strict=False):
             results[key] = result
     return results
@@ -296,10 +368,14 @@ def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], start
         total.add(Usage(tokens_in=r.tokens_in, tokens_out=r.tokens_out, cost=r.cost))
     meta.tokens_in, meta.tokens_out, meta.cost = total.tokens_in, total.tokens_out, total.cost
     meta.latency_s = round(meta.latency_s + time.perf_counter() - started, 3)
-    notes = [n for n in meta.notes if not n.startswith(("本方案由", "由大模型", "回退", "缓存", "丢弃", "重写失败"))]
+    notes = [n for n in meta.notes if not n.startswith(("本方案由", "由大模型", "回退", "缓存", "丢弃", "重写失败", "分步"))]
     methods = sorted({r.method for r in meta.sections.values() if r.method})
-    notes.insert(0, f"由大模型 {chain.llm.label} 起草"
-                    f"（提示词 {chain.prompts.version}" + (f"，结构化方式 {'/'.join(methods)}）" if methods else "）"))
+    notes.insert(0, f"由大模型 {chain.llm.label} 起草（提示词 {describe_prompts(chain.settings)}"
+                    + (f"，结构化方式 {'/'.join(methods)}" if methods else "")
+                    + f"，同时{chain.concurrency}个请求：{chain.concurrency_note}）")
+    parts = [SECTIONS[k].title for k, r in meta.sections.items() if r.parts and r.status != "fallback"]
+    if parts:
+        notes.append(f"分步：{'、'.join(parts)} 整章两次未通过，改为逐项起草后通过")
     fell = [SECTIONS[k].title for k, r in meta.sections.items() if r.status == "fallback"]
     if fell:
         notes.append(f"回退：{len(fell)} 个章节由离线起草器兜底生成：{'、'.join(fell)}")
@@ -317,15 +393,16 @@ def _assemble(plan: SalesPlan, chain: _Chain, runs: dict[str, SectionRun], start
 
 def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings, kb: Any,
                    progress: Progress | None = None, use_cache: bool = True, sections: list[str] | None = None,
-                   llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None
-                   ) -> SalesPlan:
+                   llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None,
+                   clock: PlanClock | None = None) -> SalesPlan:
     """Draft a plan with the LLM chain. `sections` limits which sections use the model (the rest are drafted
     offline); `llm` injects a chat model (evals, tests), else the configured endpoint's. `offline_sections`
-    receives the offline drafter's sections (pass the same dict to `redraft_sections` to reuse them)."""
+    receives the offline drafter's sections (pass the same dict to `redraft_sections` to reuse them); `clock` is
+    the plan's time budget (pass the same one to `redraft_sections`: the repair round spends what is left)."""
     started = time.perf_counter()
     plan = offline.draft_offline(request, figures)
     chain = _Chain(request, figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache, llm=llm,
-                   offline_sections=offline_sections)
+                   offline_sections=offline_sections, clock=clock)
     chain.offline.update({spec.key: section.model_copy(deep=True) for spec, section in plan.sections.items()
                           if section is not None})
     keys = [k for k in SECTION_KEYS if sections is None or k in sections]
@@ -346,8 +423,8 @@ def draft_sections(request: PlanRequest, figures: Figures, *, settings: Settings
 
 def redraft_sections(plan: SalesPlan, feedback: dict[str, list[str]], *, settings: Settings, kb: Any,
                      progress: Progress | None = None, use_cache: bool = True,
-                     llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None
-                     ) -> SalesPlan:
+                     llm: BaseChatModel | None = None, offline_sections: dict[str, SectionBase] | None = None,
+                     clock: PlanClock | None = None) -> SalesPlan:
     """Redraft the sections named in `feedback` (validator findings fed to the model). A section whose redraft
     fails keeps its previous text (never made worse); the failure is recorded in its run and the plan notes."""
     started = time.perf_counter()
@@ -356,7 +433,7 @@ def redraft_sections(plan: SalesPlan, feedback: dict[str, list[str]], *, setting
     if not keys:
         return plan
     chain = _Chain(plan.request, plan.figures, settings=settings, kb=kb, progress=progress, use_cache=use_cache,
-                   llm=llm, offline_sections=offline_sections)
+                   llm=llm, offline_sections=offline_sections, clock=clock)
     limit = int(chain.prompts.param("digest_chars", 700))
     current = {spec.key: sec for spec, sec in plan.sections.items()}
     runs: dict[str, SectionRun] = {}

@@ -72,8 +72,10 @@ class ModelDrafter:
                  use_cache: bool = True, sections: list[str] | None = None, owner: str | None = None):
         self.settings, self.llm, self.use_cache, self.sections = settings, llm, use_cache, sections
         self._kb, self.owner = kb, owner
-        # the offline drafter's sections per (request, figures): a plan's redraft reuses its draft's skeletons
+        # per (request, figures): the offline drafter's sections (a plan's redraft reuses its draft's skeletons) and
+        # the plan's time budget (its repair round spends what the draft left)
         self._offline: OrderedDict[str, dict[str, SectionBase]] = OrderedDict()
+        self._clocks: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -85,12 +87,27 @@ class ModelDrafter:
         return self.settings.endpoint_label() if self.llm is None else type(self.llm).__name__
 
     def _offline_sections(self, request: PlanRequest, figures: Figures) -> dict[str, SectionBase]:
-        digest = hashlib.sha256((request.model_dump_json() + figures.model_dump_json()).encode()).hexdigest()
+        return self._remembered(self._offline, request, figures, dict)
+
+    def _clock(self, request: PlanRequest, figures: Figures, *, fresh: bool) -> Any:
+        from .pace import PlanClock
+
+        if fresh:
+            with self._lock:
+                self._clocks.pop(self._digest(request, figures), None)
+        return self._remembered(self._clocks, request, figures, lambda: PlanClock(self.settings, _profile(self)))
+
+    @staticmethod
+    def _digest(request: PlanRequest, figures: Figures) -> str:
+        return hashlib.sha256((request.model_dump_json() + figures.model_dump_json()).encode()).hexdigest()
+
+    def _remembered(self, store: OrderedDict, request: PlanRequest, figures: Figures, make) -> Any:
+        digest = self._digest(request, figures)
         with self._lock:
-            found = self._offline.pop(digest, None)
-            self._offline[digest] = found = {} if found is None else found
-            while len(self._offline) > 8:  # a UI session or a batch keeps a few plans' skeletons, not all
-                self._offline.popitem(last=False)
+            found = store.pop(digest, None)
+            store[digest] = found = make() if found is None else found
+            while len(store) > 8:  # a UI session or a batch keeps a few plans' state, not all
+                store.popitem(last=False)
             return found
 
     def _knowledge_base(self, *, fresh: bool) -> Any:
@@ -112,7 +129,8 @@ class ModelDrafter:
 
         return draft_sections(request, figures, settings=self.settings, kb=self._knowledge_base(fresh=True),
                               progress=progress, use_cache=self.use_cache, sections=self.sections, llm=self.llm,
-                              offline_sections=self._offline_sections(request, figures))
+                              offline_sections=self._offline_sections(request, figures),
+                              clock=self._clock(request, figures, fresh=True))
 
     def redraft(self, plan: SalesPlan, feedback: Feedback, *, progress: Progress | None = None) -> SalesPlan:
         from .chain import redraft_sections
@@ -121,7 +139,19 @@ class ModelDrafter:
             feedback = {k: v for k, v in feedback.items() if k in self.sections}
         return redraft_sections(plan, feedback, settings=self.settings, kb=self._knowledge_base(fresh=False),
                                 progress=progress, use_cache=self.use_cache, llm=self.llm,
-                                offline_sections=self._offline_sections(plan.request, plan.figures))
+                                offline_sections=self._offline_sections(plan.request, plan.figures),
+                                clock=self._clock(plan.request, plan.figures, fresh=False))
+
+
+def _profile(drafter: ModelDrafter) -> Any:
+    """What the model memory knows about this drafter's model (its measured speed sizes the plan's reserves)."""
+    from pathlib import Path
+
+    from .endpoint import ModelMemory
+    from .llm import model_id
+
+    return ModelMemory(Path(drafter.settings.data_dir) / "llm_methods.json").get(
+        model_id(drafter.settings, drafter.llm, drafter.llm is None and drafter.settings.llm_configured))
 
 
 def make_drafter(settings: Settings, *, offline: bool = False, use_cache: bool = True,

@@ -4,19 +4,27 @@ method fallback, re-ask on a bad answer, an on-disk response cache, and token / 
     llm = StructuredLLM(settings)                        # or StructuredLLM(settings, model=<any BaseChatModel>)
     outcome = llm.structured(messages, name="swot", schema=json_schema, build=to_section, reask=reask_text)
 
+Methods, tried in this order in auto mode and remembered per model (data_dir/llm_methods.json): json_schema (OpenAI,
+vLLM, Ollama >= 0.5, llama.cpp's own server), json_object + schema (llama-cpp-python: it rejects json_schema but
+constrains decoding to a schema given this way), function calling, JSON mode, plain text. The constrained methods get
+the schema's shape only (required fields, enums, list sizes, dates): lengths and content are checked afterwards,
+because a grammar that forces a length makes a small model pad with junk (measured: evals/README.md).
+
+Every call is streamed and watched (drafting.endpoint): a slow server that keeps writing is never "unavailable".
 `build(dict)` turns the model's JSON into the caller's object or raises (pydantic ValidationError or AnswerError);
 its message is fed back to the model for up to `settings.llm_reask_attempts` re-asks. The caller decides what a
-failed outcome means (the drafting chain falls back to the offline drafter). API keys never leave `make_chat_model`.
+failed outcome means (the drafting chain decomposes the section, then falls back to the offline drafter). API keys
+never leave `make_chat_model`.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,45 +37,64 @@ from pydantic import ValidationError
 from ..config import Settings, strip_url_credentials, url_host
 from ..files import atomic_write
 from .call_log import CallLog
+from .endpoint import (
+    CallFailed,
+    EmptyStream,
+    Interrupted,
+    Limits,
+    LLMUnavailable,
+    ModelMemory,
+    NoAnswer,
+    Stalled,
+    Timing,
+    native_streaming,
+    on_response_headers,
+    watched_call,
+)
+from .json_answer import AnswerError, clean_text, parse_json_answer, unwrap, validation_problems
 
 log = logging.getLogger(__name__)
 
-METHODS = ("json_schema", "function_calling", "json_mode", "text")
-METHOD_LABELS = {"json_schema": "JSON Schema 结构化输出", "function_calling": "函数调用", "json_mode": "JSON 模式",
-                 "text": "纯文本 JSON 提取"}
+METHODS = ("json_schema", "json_object_schema", "function_calling", "json_mode", "text")
+METHOD_LABELS = {"json_schema": "JSON Schema 结构化输出", "json_object_schema": "JSON 模式 + Schema 约束解码",
+                 "function_calling": "函数调用", "json_mode": "JSON 模式", "text": "纯文本 JSON 提取"}
+CONSTRAINED = ("json_schema", "json_object_schema", "function_calling")
 # words in an API error that mean "this endpoint does not do that structured-output method"
 _METHOD_WORDS = re.compile(r"response_format|json_schema|json_object|tool_choice|tools|function", re.I)
-
-
-class LLMUnavailable(RuntimeError):
-    """The endpoint could not answer (timeout, 429, 5xx, refused, auth) after the SDK's own retries."""
+# schema keywords that shape the answer's content rather than its structure: checked after the answer, not by a
+# grammar (a forced length makes a small model pad: "市场风险”，  ")
+CONTENT_KEYWORDS = ("minLength", "maxLength", "pattern", "title", "description", "examples")
 
 
 class MethodUnsupported(RuntimeError):
     """The endpoint rejected a structured-output method; the next method is tried."""
 
 
-class AnswerError(ValueError):
-    """The model answered, but the answer is unusable; `problems` (Chinese) are fed back on a re-ask."""
-
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
-        super().__init__("；".join(self.problems))
+__all__ = ["AnswerError", "LLMUnavailable", "MethodUnsupported", "StructuredLLM", "clean_text", "make_chat_model",
+           "parse_json_answer", "validation_problems"]
 
 
 # ---------------------------------------------------------------- model factory
 
 
 def make_chat_model(settings: Settings, **overrides: Any) -> BaseChatModel:
-    """ChatOpenAI for the configured endpoint (OpenAI, DeepSeek, DashScope, Ollama, vLLM, llama.cpp ...)."""
+    """ChatOpenAI for the configured endpoint (OpenAI, DeepSeek, DashScope, Ollama, vLLM, llama.cpp ...).
+
+    httpx's own timeouts only bound a call the watchdog has given up on (drafting.endpoint decides, per phase);
+    a response hook tells the watchdog when the server has answered at all."""
+    import httpx
     from langchain_openai import ChatOpenAI
 
     if not settings.llm_configured:
         raise LLMUnavailable("未配置大模型（需要 PLAN_LLM_BASE_URL 和 PLAN_LLM_MODEL），请使用离线模式")
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed"
+    bound = max(settings.llm_first_token_timeout, settings.llm_stall_timeout, settings.llm_connect_timeout) + 30
+    timeout = httpx.Timeout(connect=min(settings.llm_connect_timeout, 30.0), read=bound, write=60.0, pool=bound)
     params: dict[str, Any] = dict(base_url=settings.llm_base_url, api_key=key, model=settings.llm_model,
-                                  temperature=settings.llm_temperature, timeout=settings.llm_timeout,
-                                  max_retries=settings.llm_max_retries, max_tokens=settings.llm_max_tokens)
+                                  temperature=settings.llm_temperature, timeout=timeout,
+                                  max_retries=settings.llm_max_retries, stream_usage=True,
+                                  http_client=httpx.Client(timeout=timeout,
+                                                           event_hooks={"response": [on_response_headers]}))
     params.update(overrides)
     return ChatOpenAI(**params)
 
@@ -87,49 +114,17 @@ def redact(text: str, settings: Settings) -> str:
     return re.sub(r"\b(sk-|Bearer\s+)[A-Za-z0-9._\-]{8,}", r"\1***", strip_url_credentials(text))
 
 
-# ---------------------------------------------------------------- answer text -> JSON
-
-_THINK = re.compile(r"<think>.*?(</think>|$)", re.S | re.I)
-_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)(```|$)", re.S)
-
-
-def clean_text(text: str) -> str:
-    """Drop <think>…</think> reasoning and Markdown code fences around an answer."""
-    text = _THINK.sub("", text or "").strip()
-    fenced = _FENCE.search(text)
-    return fenced.group(1).strip() if fenced else text
-
-
-def parse_json_answer(text: str, expected: set[str] | None = None) -> dict[str, Any]:
-    """The first JSON object in a model's answer; AnswerError (Chinese) when empty, truncated or malformed."""
-    body = clean_text(text)
-    if not body:
-        raise AnswerError("回答是空的，没有输出JSON")
-    start = body.find("{")
-    if start < 0:
-        raise AnswerError("回答里没有JSON对象，请只输出一个JSON对象")
-    try:
-        value, _ = json.JSONDecoder().raw_decode(body[start:])
-    except json.JSONDecodeError as exc:
-        if body.count("{") > body.count("}"):
-            raise AnswerError("JSON不完整（回答被截断），请写得更简短，并输出完整的JSON") from None
-        raise AnswerError(f"JSON格式错误（第{exc.lineno}行第{exc.colno}列：{exc.msg}）") from None
-    if not isinstance(value, dict):
-        raise AnswerError("回答应是一个JSON对象（{...}），而不是数组或文字")
-    return unwrap(value, expected)
-
-
-def unwrap(value: dict[str, Any], expected: set[str] | None) -> dict[str, Any]:
-    """Small models often wrap the answer: {"name": .., "arguments": {..}} or {"properties": {..}}."""
-    for _ in range(2):
-        if expected and expected & set(value):
-            return value
-        inner = [v for k, v in value.items() if k in ("arguments", "parameters", "properties", "data", "output")
-                 and isinstance(v, dict)]
-        if len(inner) != 1:
-            return value
-        value = inner[0]
-    return value
+def grammar_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema's shape for constrained decoding: types, required, enums, list sizes and date formats;
+    content keywords (lengths, patterns, titles) are left to the checks after the answer."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            # a keyword's value is never an object; a property that happens to be named "title" is
+            return {k: strip(v) for k, v in node.items() if k not in CONTENT_KEYWORDS or isinstance(v, dict)}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+    return strip(copy.deepcopy(schema))
 
 
 # ---------------------------------------------------------------- accounting, cache, method memory
@@ -143,6 +138,7 @@ class Usage:
     tokens_out: int = 0
     latency_s: float = 0.0
     cost: float = 0.0
+    timing: Timing | None = field(default=None, repr=False, compare=False)  # the call's own timing, when one call
 
     def add(self, other: Usage) -> Usage:
         for name in ("calls", "cached_calls", "tokens_in", "tokens_out", "latency_s", "cost"):
@@ -181,40 +177,6 @@ class ResponseCache:
             log.warning("response cache not written: %s", exc)
 
 
-class MethodMemory:
-    """Which structured-output method works for which model, persisted in data_dir/llm_methods.json."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
-    def get(self, model: str) -> tuple[str | None, set[str]]:
-        entry = self._read().get(model) or {}
-        return entry.get("method"), set(entry.get("unsupported") or [])
-
-    def update(self, model: str, *, works: str | None = None, unsupported: str | None = None) -> None:
-        with self._lock:
-            data = self._read()
-            entry = data.setdefault(model, {"method": None, "unsupported": []})
-            if works:
-                entry["method"] = works
-            if unsupported and unsupported not in entry["unsupported"]:
-                entry["unsupported"].append(unsupported)
-                if entry.get("method") == unsupported:
-                    entry["method"] = None
-            try:
-                atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=1))
-            except OSError as exc:
-                log.warning("method memory not written: %s", exc)
-
-
 # ---------------------------------------------------------------- structured calls
 
 
@@ -229,7 +191,9 @@ class StructuredResult:
     errors: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     failure: str | None = None  # Chinese reason when value is None
-    unavailable: bool = False   # the endpoint itself failed (not the answer)
+    unavailable: bool = False   # the endpoint itself did not answer (refused, no response, no first token)
+    stopped: CallFailed | None = None  # what ended a call (deadline, stall, plan time): smaller calls may fit
+    timings: list[Timing] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -237,6 +201,7 @@ class StructuredResult:
 
 
 AttemptListener = Callable[[str, str], None]  # (status "retried" | "method", detail)
+LimitsFor = Callable[[], Limits]  # the limits for the next call (the caller's plan clock); may raise CallFailed
 
 
 class StructuredLLM:
@@ -253,57 +218,100 @@ class StructuredLLM:
         self.label = settings.endpoint_label() if configured else self.id
         data_dir = Path(settings.data_dir)
         self.cache = ResponseCache(data_dir / "cache" / "llm") if use_cache and settings.llm_cache else None
-        self.memory = MethodMemory(data_dir / "llm_methods.json")
+        self.memory = ModelMemory(data_dir / "llm_methods.json")
         self.calls = CallLog.in_dir(data_dir) if settings.llm_call_log else None
         self._discovery = threading.Lock()
 
-    # -- method order
+    # -- method order and concurrency
     def methods(self) -> list[str]:
         wanted = self.settings.llm_structured_method
         if wanted != "auto":
             return [wanted]
-        known, unsupported = self.memory.get(self.id)
-        order = [m for m in METHODS if m not in unsupported]
-        if known in order:
-            order.remove(known)
-            order.insert(0, known)
+        profile = self.memory.get(self.id)
+        order = [m for m in METHODS if m not in profile.unsupported]
+        if profile.method in order:
+            order.remove(profile.method)
+            order.insert(0, profile.method)
         return order or ["text"]
 
     def needs_discovery(self) -> bool:
         """True while auto mode has not yet learned a working method for this model."""
-        return self.settings.llm_structured_method == "auto" and self.memory.get(self.id)[0] is None
+        return self.settings.llm_structured_method == "auto" and self.memory.get(self.id).method is None
+
+    def concurrency(self) -> tuple[int, str, str | None]:
+        """(requests to send at once, why, why the endpoint is unavailable or None): the setting, or (auto) what
+        the server was measured to serve — measured once per model with two tiny requests and remembered. An
+        injected model (evals, tests) gets one at a time."""
+        from .endpoint import probe_concurrency
+
+        wanted = self.settings.llm_concurrency
+        if wanted != "auto":
+            return max(1, int(wanted)), "按设置", None
+        if not self.settings.llm_configured or not self.settings.llm_stream or self.model is None:
+            return 1, "未测量，一次一个请求", None
+        profile = self.memory.get(self.id)
+        if profile.concurrency is None:
+            n, note = probe_concurrency(self.model, limits=Limits.of(self.settings))
+            if n is None:
+                return 1, "服务没有回应", note
+            self.memory.concurrency(self.id, n, note)
+            profile = self.memory.get(self.id)
+        return int(profile.concurrency or 1), profile.concurrency_note, None
 
     # -- one raw call (cached)
     def _bind(self, method: str, name: str, schema: dict[str, Any], max_tokens: int):
-        model = self.model
+        # the classic max_tokens field: llama.cpp-family servers ignore max_completion_tokens (asked for 30 tokens,
+        # local-llm wrote 383), every OpenAI-compatible server reads max_tokens
+        model = self.model.bind(extra_body={"max_tokens": max_tokens})
+        shape = grammar_schema(schema)
         if method == "json_schema":
-            return model.bind(max_tokens=max_tokens, response_format={
-                "type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": False}})
+            return model.bind(response_format={
+                "type": "json_schema", "json_schema": {"name": name, "schema": shape, "strict": False}})
+        if method == "json_object_schema":
+            return model.bind(response_format={"type": "json_object", "schema": shape})
         if method == "function_calling":
             tool = {"type": "function", "function": {"name": name, "description": schema.get("description", name),
-                                                     "parameters": schema}}
-            return model.bind_tools([tool], tool_choice=name).bind(max_tokens=max_tokens)
+                                                     "parameters": shape}}
+            return self.model.bind_tools([tool], tool_choice=name).bind(extra_body={"max_tokens": max_tokens})
         if method == "json_mode":
-            return model.bind(max_tokens=max_tokens, response_format={"type": "json_object"})
-        return model.bind(max_tokens=max_tokens)
+            return model.bind(response_format={"type": "json_object"})
+        return model
 
     def _call(self, method: str, messages: list[BaseMessage], name: str, schema: dict[str, Any],
-              max_tokens: int, use_cache: bool) -> tuple[AIMessage, Usage]:
+              max_tokens: int, use_cache: bool, limits: Limits) -> tuple[AIMessage, Usage]:
         key = ResponseCache.key({"model": self.id, "method": method, "name": name, "schema": schema,
                                  "max_tokens": max_tokens, "temperature": self.settings.llm_temperature,
                                  "messages": [[m.type, m.content] for m in messages]})
         if use_cache and self.cache and (hit := self.cache.get(key)) is not None:
             return AIMessage(content=hit.get("content", ""), tool_calls=hit.get("tool_calls") or [],
                              invalid_tool_calls=hit.get("invalid_tool_calls") or []), Usage(calls=1, cached_calls=1)
-        started = time.perf_counter()
-        try:
-            msg = self._bind(method, name, schema, max_tokens).invoke(messages)
-        except Exception as exc:  # noqa: BLE001 — classified below, never swallowed silently
-            raise self._classify(exc, method) from None
-        usage = Usage(calls=1, latency_s=round(time.perf_counter() - started, 3))
-        meta = msg.usage_metadata or {}
-        usage.tokens_in, usage.tokens_out = int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0))
+        runnable = self._bind(method, name, schema, max_tokens)
+        streaming = self.settings.llm_stream and native_streaming(runnable)
+        for retry in range(3):  # the same request again when the server cut or lost it (never a re-ask)
+            try:
+                msg, timing = watched_call(runnable, messages, limits, streaming=streaming)
+                break
+            except CallFailed as exc:
+                if exc.timing is not None and self.settings.llm_configured:
+                    self.memory.timing(self.id, exc.timing)  # a cut call still measured the server's pace
+                if not isinstance(exc, (Interrupted, Stalled, EmptyStream)):
+                    raise
+                self._log(name, method, messages, "interrupted", str(exc))
+                if isinstance(exc, EmptyStream):
+                    if not streaming:
+                        raise
+                    streaming = False  # asked again without streaming, the server says what went wrong
+                elif retry == 1:
+                    raise
+            except LLMUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001 — classified below, never swallowed silently
+                raise self._classify(exc, method) from None
+        usage = Usage(calls=1, latency_s=timing.total_s, tokens_in=timing.tokens_in, tokens_out=timing.tokens_out)
         usage.cost = cost_of(usage.tokens_in, usage.tokens_out, self.settings)
+        usage.timing = timing
+        if self.settings.llm_configured:
+            self.memory.timing(self.id, timing)
         if use_cache and self.cache:
             self.cache.put(key, {"model": self.id, "method": method, "content": msg.content,
                                  "tool_calls": msg.tool_calls, "invalid_tool_calls": msg.invalid_tool_calls,
@@ -315,9 +323,9 @@ class StructuredLLM:
 
         text = redact(str(exc), self.settings)[:300]
         if isinstance(exc, openai.APITimeoutError):
-            return LLMUnavailable(f"模型响应超时（超过{self.settings.llm_timeout:g}秒）")
+            return NoAnswer("模型服务没有回应（网络超时）")
         if isinstance(exc, openai.APIConnectionError):
-            return LLMUnavailable("无法连接模型服务（请检查 PLAN_LLM_BASE_URL 与网络）")
+            return LLMUnavailable("无法连接模型服务（请检查模型服务地址与网络）")
         if isinstance(exc, openai.RateLimitError):
             return LLMUnavailable("模型服务限流（HTTP 429），重试后仍失败")
         if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
@@ -325,6 +333,8 @@ class StructuredLLM:
         if isinstance(exc, openai.NotFoundError):
             return LLMUnavailable(f"模型服务找不到模型或接口（请检查模型名与地址）：{text}")
         if isinstance(exc, openai.APIStatusError):
+            if "context_length" in text or "context length" in text or "context window" in text:
+                return CallFailed(f"提示词超过了模型的上下文长度（HTTP {exc.status_code}）：{text[:120]}")
             rejected = exc.status_code in (400, 422) or _METHOD_WORDS.search(text)
             if method != "text" and rejected:
                 return MethodUnsupported(f"{METHOD_LABELS[method]}不被支持（HTTP {exc.status_code}）")
@@ -344,22 +354,28 @@ class StructuredLLM:
             raw = str(msg.invalid_tool_calls[0].get("args") or "")
             return parse_json_answer(raw, expected), raw
         content = msg.content if isinstance(msg.content, str) else json.dumps(msg.content, ensure_ascii=False)
+        if (msg.response_metadata or {}).get("finish_reason") == "length" and not content.rstrip().endswith("}"):
+            raise AnswerError("回答超出了输出长度上限被截断，请写得更简短，并输出完整的JSON")
         return parse_json_answer(content, expected), content
 
     def structured(self, messages: list[BaseMessage], *, name: str, schema: dict[str, Any],
                    build: Callable[[dict[str, Any]], Any], reask: Callable[[list[str]], str],
                    format_instructions: str = "", max_tokens: int | None = None, use_cache: bool = True,
-                   on_event: AttemptListener | None = None) -> StructuredResult:
-        """Ask for `schema`, build the value, re-ask with the problems fed back; method fallback in auto mode."""
+                   on_event: AttemptListener | None = None, attempts: int | None = None,
+                   limits: LimitsFor | None = None) -> StructuredResult:
+        """Ask for `schema`, build the value, re-ask with the problems fed back (at most `attempts` calls, default
+        1 + llm_reask_attempts); method fallback in auto mode. `limits` gives each call its time limits."""
         out = StructuredResult()
         max_tokens = max_tokens or self.settings.llm_max_tokens
+        attempts = attempts or self.settings.llm_reask_attempts + 1
+        limits = limits or (lambda: Limits.of(self.settings))
         lock = self._discovery if self.needs_discovery() else None
         if lock:
             lock.acquire()
         try:
             for method in self.methods():
                 done = self._with_method(method, messages, name, schema, build, reask, format_instructions,
-                                         max_tokens, use_cache, on_event, out)
+                                         max_tokens, use_cache, on_event, out, attempts, limits)
                 if done:
                     return out
         finally:
@@ -369,20 +385,21 @@ class StructuredLLM:
         return out
 
     def _with_method(self, method, messages, name, schema, build, reask, format_instructions, max_tokens,
-                     use_cache, on_event, out: StructuredResult) -> bool:
+                     use_cache, on_event, out: StructuredResult, attempts: int, limits: LimitsFor) -> bool:
         """Run one method with re-asks. True when finished (value or hard failure); False -> try next method."""
         convo = list(messages)
         if method in ("json_mode", "text") and format_instructions:
             last = convo[-1]
             convo[-1] = HumanMessage(content=f"{last.content}\n\n{format_instructions}")
-        for attempt in range(self.settings.llm_reask_attempts + 1):
+        problems: list[str] = []
+        for attempt in range(attempts):
             try:
-                msg, usage = self._call(method, convo, name, schema, max_tokens, use_cache)
+                msg, usage = self._call(method, convo, name, schema, max_tokens, use_cache, limits())
             except MethodUnsupported as exc:
                 self._log(name, method, convo, "unsupported", str(exc))
                 out.errors.append(str(exc))
                 if self.settings.llm_structured_method == "auto":
-                    self.memory.update(self.id, unsupported=method)
+                    self.memory.method_unsupported(self.id, method)
                 if on_event:
                     on_event("method", str(exc))
                 return False
@@ -391,12 +408,22 @@ class StructuredLLM:
                 out.errors.append(str(exc))
                 out.failure, out.unavailable = str(exc), True
                 return True
+            except CallFailed as exc:  # the model was there, this call did not finish: smaller calls may
+                self._log(name, method, convo, "cut", str(exc))
+                out.errors.append(str(exc))
+                if exc.timing is not None:  # what the cut call consumed counts
+                    out.usage.add(Usage(calls=1, latency_s=exc.timing.total_s, tokens_in=exc.timing.tokens_in,
+                                        tokens_out=exc.timing.tokens_out))
+                out.failure, out.stopped, out.method = str(exc), exc, method
+                return True
             except AnswerError as exc:
                 msg, usage, problems = None, Usage(calls=1), exc.problems
                 self._log(name, method, convo, "unreadable", "；".join(problems))
             else:
                 problems = []
             out.usage.add(usage)
+            if usage.timing is not None:
+                out.timings.append(usage.timing)
             out.attempts += 1
             out.method = method
             raw = ""
@@ -411,19 +438,18 @@ class StructuredLLM:
                 else:
                     self._log(name, method, convo, "cached" if usage.cached_calls else "accepted", "", msg, usage)
                     if self.settings.llm_structured_method == "auto" and not usage.cached_calls:
-                        known, _ = self.memory.get(self.id)
-                        if known != method:
-                            self.memory.update(self.id, works=method)
+                        if self.memory.get(self.id).method != method:
+                            self.memory.method_works(self.id, method)
                     return True
                 self._log(name, method, convo, "rejected", "；".join(problems), msg, usage)
             out.errors.extend(f"第{out.attempts}次：{p}" for p in problems)
-            if attempt < self.settings.llm_reask_attempts:
+            if attempt < attempts - 1:
                 out.reasks += 1
                 if on_event:
                     on_event("retried", "；".join(problems)[:200])
                 convo = [*convo, AIMessage(content=(raw or "（无有效输出）")[:1500]),
                          HumanMessage(content=reask(problems))]
-        out.failure = f"重问{out.reasks}次后仍未通过检查：" + "；".join(problems)[:300]
+        out.failure = (f"重问{out.reasks}次后仍未通过检查：" if out.reasks else "未通过检查：") + "；".join(problems)[:300]
         return True
 
     def _log(self, name: str, method: str, convo: list[BaseMessage], outcome: str, detail: str,
@@ -443,29 +469,3 @@ class StructuredLLM:
                           detail=redact(detail, self.settings), messages=[[m.type, m.content] for m in convo],
                           response=redact(answer, self.settings),
                           tokens_in=u.tokens_in, tokens_out=u.tokens_out, latency_s=u.latency_s)
-
-
-def validation_problems(exc: ValidationError, schema: dict[str, Any] | None = None) -> list[str]:
-    """Pydantic errors -> short Chinese lines naming the field by its Chinese title (fed back on a re-ask)."""
-    kinds = {"missing": "缺少此项", "string_type": "应为文字", "int_parsing": "应为整数", "int_from_float": "应为整数",
-             "float_parsing": "应为数字", "float_type": "应为数字", "list_type": "应为列表", "date_parsing": "日期格式应为YYYY-MM-DD",
-             "date_from_datetime_parsing": "日期格式应为YYYY-MM-DD", "model_type": "应为对象", "dict_type": "应为对象",
-             "literal_error": "取值不在允许范围内", "bool_parsing": "应为true或false"}
-    lines = []
-    for err in exc.errors()[:8]:
-        path, node = [], schema or {}
-        for part in err["loc"]:
-            if isinstance(part, int):
-                path.append(f"第{part + 1}项")
-                node = node.get("items", {}) if isinstance(node, dict) else {}
-            else:
-                node = (node.get("properties", {}) if isinstance(node, dict) else {}).get(part, {})
-                path.append(f"{node.get('title', part) if isinstance(node, dict) else part}（{part}）")
-        msg = kinds.get(err["type"], err["msg"])
-        if err["type"] == "literal_error":
-            msg += f"，只能是：{err.get('ctx', {}).get('expected', '')}"
-        got = err.get("input")
-        if err["type"] != "missing" and not isinstance(got, (dict, list)):
-            msg += f"（收到 {str(got)[:30]!r}）"
-        lines.append(f"{' '.join(path) or '整体'}：{msg}")
-    return lines

@@ -29,7 +29,9 @@ class PromptError(ValueError):
     """A prompt set that cannot be used (missing folder, file or field, unknown key); the message is Chinese."""
 
 
-TEMPLATE_FILES = ("system", "user", "reask", "json_format", "feedback", "context")  # the chain's message templates
+# the chain's message templates; "part" (optional) is the task line of one smaller call when a section is
+# decomposed after failing twice — a version without it re-asks instead, as v1–v3 did
+TEMPLATE_FILES = ("system", "user", "reask", "json_format", "feedback", "context", "part")
 REQUIRED_FILES = ("system", "user", "reask", "json_format")
 
 
@@ -70,6 +72,8 @@ class Manifest(BaseModel):
 
     version: str | None = None
     description: str = ""
+    # the model class the version is written for (prompts/classes.yaml picks the current one per class)
+    model_class: Literal["small", "strong"] | None = Field(None, alias="class")
     files: dict[Literal[TEMPLATE_FILES], str]  # type: ignore[valid-type]
     parameters: Parameters = Field(default_factory=Parameters)
     sections: dict[str, SectionManifest]
@@ -83,6 +87,7 @@ class SectionPrompt(SectionManifest):
 class PromptSet(BaseModel):
     version: str
     description: str = ""
+    model_class: str | None = None
     parameters: Parameters
     texts: dict[str, str]
     sections: dict[str, SectionPrompt]
@@ -182,6 +187,7 @@ def _load(folder_name: str, stamp: tuple) -> PromptSet:
     if missing:
         raise PromptError(f"提示词版本「{folder.name}」缺少章节：{', '.join(missing)}")
     return PromptSet(version=str(manifest.version or folder.name), description=manifest.description,
+                     model_class=manifest.model_class,
                      parameters=manifest.parameters, texts=texts, sections={k: sections[k] for k in SECTION_KEYS})
 
 
@@ -344,6 +350,9 @@ def sources_block(chunks: list[Any], max_chars: int) -> str:
     out = []
     for i, chunk in enumerate(chunks, start=1):
         text = sanitize(chunk.text).replace("\n", " ")
-        text = text[:max_chars] + ("…" if len(text) > max_chars else "")
+        if len(text) > max_chars:  # cut at a sentence end, never with "…" (a small model copies the ellipsis)
+            cut = text[:max_chars]
+            end = max(cut.rfind(c) for c in "。；！？")
+            text = cut[:end + 1] if end >= max_chars // 2 else cut
         out.append(f"[S{i}]《{sanitize(chunk.title)}》{text}")
     return "\n".join(out)

@@ -67,8 +67,10 @@ class ScriptedChatModel(BaseChatModel):
 def method_of(kwargs: dict[str, Any]) -> str:
     if kwargs.get("tools"):
         return "function_calling"
-    fmt = (kwargs.get("response_format") or {}).get("type")
-    return {"json_schema": "json_schema", "json_object": "json_mode"}.get(fmt, "text")
+    fmt = kwargs.get("response_format") or {}
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return "json_object_schema"
+    return {"json_schema": "json_schema", "json_object": "json_mode"}.get(fmt.get("type"), "text")
 
 
 def section_of(messages: list[BaseMessage]) -> str:
