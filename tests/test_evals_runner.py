@@ -109,14 +109,33 @@ def test_a_missing_recording_fails_loudly_with_the_command_that_records_it(works
     assert "缺少录制的模型回答" in str(exc.value) and "record v1" in str(exc.value)
 
 
-def test_a_version_without_any_recordings_is_refused_with_the_local_llm_command(workspace):
+def test_a_version_without_any_recordings_is_refused_with_how_to_record_it_against_your_own_endpoint(workspace):
     settings, options = workspace
     with pytest.raises(HarnessError) as exc:
         run_eval(options.model_copy(update={"mode": "replay"}), settings)
     message = str(exc.value)
-    assert "没有录制的模型回答" in message
-    assert "../shared/tools/local-llm start" in message and "--mode record --prompts v1 --prompts v1b" in message
+    assert "没有录制的模型回答" in message and "用你自己的模型服务录制" in message
+    assert "export PLAN_LLM_BASE_URL=" in message and "--mode record --prompts v1 --prompts v1b" in message
     assert "--sections risks" in message and "--repeats v1=2" in message
+    assert "shared" not in message and "local-llm" not in message       # no path of this repository's authors
+
+
+def test_replaying_without_a_scope_compares_what_was_recorded_instead_of_failing(workspace):
+    """`planassist eval run --prompts v1 --prompts v1b` with no model: the recordings cover one section of two
+    cases; the replay narrows to that scope (and says so) instead of asking for 16 sections of every case."""
+    settings, options = workspace
+    calls: list[str] = []
+    run_eval(options.model_copy(update={"run_id": "rec"}), settings,
+             drafter=_drafter(settings, options, "record", _scripted(settings, _requests(), calls)))
+    said: list[str] = []
+    unscoped = options.model_copy(update={"mode": "auto", "sections": None, "only_cases": [], "run_id": "readme",
+                                          "repeats": {}})
+    offline_model = settings.model_copy(update={"llm_model": None})
+    data, _, comparisons = run_eval(unscoped, offline_model, progress=said.append)
+    assert data.manifest.mode == "replay" and data.manifest.llm_sections == ["risks"]
+    assert sorted(data.manifest.case_ids) == sorted(CASES) and all(d.ok for d in data.drafts)
+    assert any("回放已录制的范围" in line and "2 个用例" in line for line in said)
+    assert comparisons[0].delta.mean == 0       # v1b is a copy of v1: a real comparison, honestly a tie
 
 
 def test_a_prompt_version_missing_a_section_template_is_rejected_before_any_model_call(workspace):

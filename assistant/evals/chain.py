@@ -9,13 +9,16 @@ uploaded documents never change an eval's prompts.
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict
 
 from ..config import Settings
@@ -46,7 +49,12 @@ def _raise_recorded(entry: dict[str, Any]) -> None:
     import httpx
     import openai
 
+    from ..drafting import endpoint
+
     err = entry["error"]
+    failure = getattr(endpoint, str(err.get("type")), None)
+    if isinstance(failure, type) and issubclass(failure, (endpoint.CallFailed, endpoint.LLMUnavailable)):
+        raise failure(err["message"])
     request = httpx.Request("POST", "http://recorded.invalid/v1/chat/completions")
     if err["type"] == "APITimeoutError":
         raise openai.APITimeoutError(request=request)
@@ -59,7 +67,12 @@ def _raise_recorded(entry: dict[str, Any]) -> None:
 
 
 class RecordingChatModel(BaseChatModel):
-    """A chat model that answers from recordings, and (record/live) asks `inner` on a miss and records the answer."""
+    """A chat model that answers from recordings, and (record/live) asks `inner` on a miss and records the answer.
+
+    It streams like the real endpoint: recording, the inner model's chunks pass through as they arrive (the chain's
+    watchdog sees tokens) and the whole answer is recorded at the end, with its finish reason and timing; a call the
+    watchdog ended (deadline, stall) or the server cut is recorded as that failure, so a replay takes the same path.
+    Replaying, the recorded answer comes back as one chunk."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: Any = None  # the real chat model; None in replay mode (no network possible)
@@ -80,43 +93,99 @@ class RecordingChatModel(BaseChatModel):
             tool_choice = {"type": "function", "function": {"name": tool_choice}}
         return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
-    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        key = ResponseCache.key({"model": self.model_label, "params": self.params, "bound": kwargs, "stop": stop,
-                                 "messages": [_message_payload(m) for m in messages]})
+    def _key(self, messages, stop, kwargs) -> str:
+        return ResponseCache.key({"model": self.model_label, "params": self.params, "bound": kwargs, "stop": stop,
+                                  "messages": [_message_payload(m) for m in messages]})
+
+    def _recorded(self, key: str) -> dict[str, Any] | None:
         hit = self.recorder.get(key)  # raises ReplayMiss in replay mode
         if hit is not None and "error" in hit and self.inner is not None:
-            hit = None  # recording again: a recorded endpoint failure is tried once more
             self.recorder.begin(key)
-        if hit is None:
-            if self.inner is None:
-                raise ReplayMiss("没有可调用的模型（回放模式）")
-            call = dict(kwargs)
-            if "max_tokens" in call:
-                # langchain-openai sends max_tokens as `max_completion_tokens`, which llama.cpp-style servers ignore
-                # (the answer then runs on until the context ends); send the classic field as well
-                call["extra_body"] = {**(call.get("extra_body") or {}), "max_tokens": call["max_tokens"]}
-            try:
-                result = self.inner._generate(messages, stop=stop, **call)
-            except Exception as exc:  # the endpoint failed: record that too, so a replay fails the same way
-                import openai
+            return None  # recording again: a recorded endpoint failure is tried once more
+        if hit is None and self.inner is None:
+            raise ReplayMiss("没有可调用的模型（回放模式）")
+        return hit
 
-                if isinstance(exc, openai.OpenAIError):
-                    self.recorder.put(key, _error_entry(exc))
-                raise
-            msg = result.generations[0].message
-            meta = msg.usage_metadata or {}
-            hit = {"content": msg.content, "tool_calls": msg.tool_calls, "invalid_tool_calls": msg.invalid_tool_calls,
-                   "usage": {"input_tokens": int(meta.get("input_tokens", 0)),
-                             "output_tokens": int(meta.get("output_tokens", 0))}}
-            self.recorder.put(key, hit)
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        chunks = list(self._stream(messages, stop=stop, **kwargs))
+        merged = chunks[0].message
+        for c in chunks[1:]:
+            merged = merged + c.message
+        message = AIMessage(content=merged.content, tool_calls=merged.tool_calls,
+                            invalid_tool_calls=merged.invalid_tool_calls, usage_metadata=merged.usage_metadata,
+                            response_metadata=merged.response_metadata)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs) -> Iterator[ChatGenerationChunk]:
+        key = self._key(messages, stop, kwargs)
+        hit = self._recorded(key)
+        if hit is None:
+            yield from self._record(key, messages, stop, kwargs)
+            return
         if "error" in hit:
             _raise_recorded(hit)
         usage = hit.get("usage") or {}
         tin, tout = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
-        message = AIMessage(content=hit.get("content", ""), tool_calls=hit.get("tool_calls") or [],
-                            invalid_tool_calls=hit.get("invalid_tool_calls") or [],
-                            usage_metadata={"input_tokens": tin, "output_tokens": tout, "total_tokens": tin + tout})
-        return ChatResult(generations=[ChatGeneration(message=message)])
+        calls = [{"name": t.get("name"), "args": json.dumps(t.get("args"), ensure_ascii=False), "id": t.get("id"),
+                  "index": i} for i, t in enumerate(hit.get("tool_calls") or [])]
+        calls += [{"name": t.get("name"), "args": t.get("args"), "id": t.get("id"), "index": len(calls) + i}
+                  for i, t in enumerate(hit.get("invalid_tool_calls") or [])]
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content=hit.get("content", ""), tool_call_chunks=calls,
+            usage_metadata={"input_tokens": tin, "output_tokens": tout, "total_tokens": tin + tout} if tin else None,
+            response_metadata={"finish_reason": hit.get("finish_reason", "stop")}))
+
+    def _inner_chunks(self, messages, stop, kwargs) -> Iterator[ChatGenerationChunk]:
+        from ..drafting.endpoint import native_streaming
+
+        if native_streaming(self.inner):
+            yield from self.inner._stream(messages, stop=stop, **kwargs)
+            return
+        msg = self.inner._generate(messages, stop=stop, **kwargs).generations[0].message
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content=msg.content, usage_metadata=msg.usage_metadata,
+            tool_call_chunks=[{"name": t.get("name"), "args": json.dumps(t.get("args"), ensure_ascii=False),
+                               "id": t.get("id"), "index": i} for i, t in enumerate(msg.tool_calls or [])],
+            response_metadata={"finish_reason": (msg.response_metadata or {}).get("finish_reason", "stop")}))
+
+    def _record(self, key: str, messages, stop, kwargs) -> Iterator[ChatGenerationChunk]:
+        from ..drafting import endpoint
+
+        merged, tokens, first = None, 0, None
+        started = time.perf_counter()
+        try:
+            for chunk in self._inner_chunks(messages, stop, kwargs):
+                merged = chunk if merged is None else merged + chunk
+                if chunk.message.content or chunk.message.tool_call_chunks:
+                    tokens += 1  # one token per chunk on llama.cpp-family servers
+                    first = first or round(time.perf_counter() - started, 3)
+                yield chunk
+        except GeneratorExit:  # the chain's watchdog ended the call: record why, a replay ends it the same way
+            failure = getattr(getattr(endpoint._current, "watch", None), "failure", None)
+            if failure is not None:
+                self.recorder.put(key, {"error": {"type": type(failure).__name__, "status": None,
+                                                  "message": str(failure)[:300]}})
+            raise
+        except Exception as exc:  # the endpoint failed: record that too, so a replay fails the same way
+            import openai
+
+            if isinstance(exc, openai.OpenAIError):
+                self.recorder.put(key, _error_entry(exc))
+            raise
+        if merged is None:
+            return  # an empty stream is not an answer (the chain asks again without streaming)
+        msg = merged.message
+        finish = (msg.response_metadata or {}).get("finish_reason")
+        if finish is None:
+            return  # cut by the server: not an answer either (the chain asks the same again)
+        meta = msg.usage_metadata or {}
+        tin, tout = int(meta.get("input_tokens") or 0), int(meta.get("output_tokens") or 0)
+        estimated = not (tin and tout)  # servers that report no usage in streams: counted and estimated
+        tin = tin or endpoint.estimate_tokens("".join(str(m.content) for m in messages))
+        self.recorder.put(key, {
+            "content": msg.content, "tool_calls": msg.tool_calls, "invalid_tool_calls": msg.invalid_tool_calls,
+            "finish_reason": finish, "first_token_s": first, "usage": {
+                "input_tokens": tin, "output_tokens": tout or tokens, "estimated": estimated}})
 
 
 def recorded_model(folder: Path) -> str | None:
@@ -175,6 +244,11 @@ class ChainDrafter:
         from ..pipeline import draft_plan
 
         settings = self.settings.model_copy(update={"prompt_version": version})
+        if settings.llm_structured_method == "auto":  # replaying: the method the version was recorded with
+            from .service import DEFAULT_METHOD
+
+            method = read_index(self.cache_for(version).folder).get("method") or DEFAULT_METHOD
+            settings = settings.model_copy(update={"llm_structured_method": method})
         drafter = ModelDrafter(settings, kb=self.kb, llm=self.model_for(version, repeat), use_cache=False,
                                sections=self.llm_sections)
         return draft_plan(request, settings=settings, drafter=drafter, repair=self.repair, score=False)

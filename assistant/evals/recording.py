@@ -27,11 +27,17 @@ class ReplayMiss(BaseException):
     replaced by a fallback."""
 
 
+RECORD_WITH_YOUR_MODEL = (
+    "用你自己的模型服务录制（任何 OpenAI 兼容接口：Ollama、vLLM、llama.cpp、DeepSeek、通义千问……），"
+    "先设置地址与模型名，例如：\n"
+    "  export PLAN_LLM_BASE_URL=http://127.0.0.1:11434/v1 PLAN_LLM_MODEL=qwen2.5:7b-instruct PLAN_LLM_API_KEY=<密钥>\n"
+    "再运行：\n  ")
+
+
 def record_command(versions: list[str], sections: list[str] | None, repeats: dict[str, int], cases_dir: str | None,
                    only_cases: list[str] | None = None, reask: int | None = None) -> str:
-    """The exact command that records the missing answers against the shared local model."""
-    parts = ["../shared/tools/local-llm start && eval \"$(../shared/tools/local-llm env)\" &&",
-             ".venv/bin/planassist eval run --mode record"]
+    """How to record the missing answers with the user's own model endpoint, and the exact command."""
+    parts = [".venv/bin/planassist eval run --mode record"]
     parts += [f"--prompts {v}" for v in versions]
     if sections:
         parts.append(f"--sections {','.join(sections)}")
@@ -41,7 +47,7 @@ def record_command(versions: list[str], sections: list[str] | None, repeats: dic
     if cases_dir:
         parts.append(f"--cases {cases_dir}")
     parts += [f"--case {c}" for c in only_cases or []]
-    return " ".join(parts)
+    return RECORD_WITH_YOUR_MODEL + " ".join(parts)
 
 
 class DraftTally:

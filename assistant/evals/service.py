@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
 from ..config import PROJECT_ROOT, Settings
+from ..schema import SECTIONS
 from .compare import Comparison, GateConfig, compare, summarise
-from .recording import has_recordings, open_cache, record_command, write_index
+from .recording import has_recordings, open_cache, read_index, record_command, write_index
 from .report import comparison_markdown, write_report
 from .results import RunData, load_run
 from .runner import EvalLog, HarnessError, RunOptions, run_eval, validator_scorer
@@ -17,7 +19,9 @@ def baseline_path(settings: Settings) -> Path:
     """The one blessed baseline the CI gate compares with (written only by `eval compare --bless`)."""
     return Path(settings.evals_dir) / "baselines" / "baseline.json"
 
-DEFAULT_METHOD = "function_calling"  # local-qwen rejects json_schema; tool calling is what it does best
+# the recordings' method: local-qwen (llama-cpp-python) rejects json_schema and constrains decoding to a schema given
+# with json_object — the same grammar as tool calling, without the tool text in the prompt (~390 tokens a call)
+DEFAULT_METHOD = "json_object_schema"
 
 
 def _rel(path: Path) -> str:
@@ -43,17 +47,48 @@ def check_versions(settings: Settings, versions: list[str]) -> None:
 
 def resolve_mode(options: RunOptions, settings: Settings) -> str:
     mode = options.mode
-    if mode == "auto":  # a configured model records what is missing; without one, replay (or say what to record)
-        mode = "record" if settings.llm_configured else "replay"
+    recorded = all(has_recordings(options.recordings / v) for v in options.versions)
+    if mode == "auto":  # committed recordings first (no model needed); a configured model records new versions
+        mode = "replay" if recorded or not settings.llm_configured else "record"
     if mode in ("live", "record") and not settings.llm_configured:
-        raise HarnessError("未配置模型（PLAN_LLM_BASE_URL / PLAN_LLM_MODEL），无法录制或在线评测；"
-                           "可用 --mode replay 回放已录制的回答，或 --mode offline 只评测离线起草器")
+        raise HarnessError("未配置模型服务，无法录制或在线评测；可用 --mode replay 回放已提交的录制，"
+                           "或 --mode offline 只评测离线起草器。\n"
+                           + hint(options, options.versions, settings.llm_reask_attempts))
     if mode == "replay":
         missing = [v for v in options.versions if not has_recordings(options.recordings / v)]
         if missing:
             raise HarnessError(f"提示词版本 {', '.join(missing)} 没有录制的模型回答（{_rel(options.recordings)}/）。"
-                               "用本地模型录制：\n" + hint(options, missing, settings.llm_reask_attempts))
+                               + hint(options, missing, settings.llm_reask_attempts))
     return mode
+
+
+def recorded_scope(options: RunOptions, settings: Settings) -> tuple[RunOptions, Settings, str] | None:
+    """Replaying without --sections / --case: the scope every requested version has recorded (the blessed
+    baseline's scope first), so the README's `eval run --prompts v1 --prompts v2` compares what was recorded
+    instead of failing on 16 sections × every case. None when the user chose a scope or nothing is common."""
+    if options.sections is not None or options.only_cases:
+        return None
+    scopes = [[r for r in read_index(options.recordings / v).get("runs") or [] if not r.get("repair")]
+              for v in options.versions]
+    same = lambda a, b: (a["sections"], sorted(a["cases"]), a.get("reask_attempts")) == (  # noqa: E731
+        b["sections"], sorted(b["cases"]), b.get("reask_attempts"))
+    common = [r for r in scopes[0] if all(any(same(r, o) for o in other) for other in scopes[1:])]
+    if not common:
+        return None
+    try:
+        base = json.loads(baseline_path(settings).read_text(encoding="utf-8"))["manifest"]
+        preferred = [r for r in common if r["sections"] == base["llm_sections"] and
+                     sorted(r["cases"]) == sorted(base["case_ids"])]
+    except (OSError, ValueError, KeyError):
+        preferred = []
+    run = (preferred or common)[0]
+    titles = "、".join(SECTIONS[k].title for k in run["sections"] if k in SECTIONS)
+    note = (f"未指定 --sections / --case：回放已录制的范围——{len(run['cases'])} 个用例 × 由模型起草「{titles}」"
+            f"（重问 {run.get('reask_attempts', settings.llm_reask_attempts)} 次），其余章节用离线起草器")
+    narrowed = options.model_copy(update={"sections": list(run["sections"]), "only_cases": list(run["cases"])})
+    if run.get("reask_attempts") is not None:
+        settings = settings.model_copy(update={"llm_reask_attempts": int(run["reask_attempts"])})
+    return narrowed, settings, note
 
 
 def hint(options: RunOptions, versions: list[str], reask: int | None = None) -> str:
@@ -65,7 +100,9 @@ def eval_settings(settings: Settings, *, model: str | None, method: str | None, 
     update: dict = {}
     if model:
         update["llm_model"] = model
-    chosen = method or (settings.llm_structured_method if settings.llm_structured_method != "auto" else DEFAULT_METHOD)
+    chosen = method or settings.llm_structured_method
+    if chosen == "auto" and mode != "replay":  # replaying, each version keeps the method it was recorded with
+        chosen = DEFAULT_METHOD
     update["llm_structured_method"] = chosen
     if mode in ("record", "live"):
         # one call at a time: the recorded latency is the model's, not time spent queueing behind a sibling call
@@ -90,6 +127,13 @@ def run(options: RunOptions, settings: Settings, *, model: str | None = None, me
     write the report. `drafter`/`scorer` are injectable for tests."""
     check_versions(settings, options.versions)
     mode = options.mode if drafter is not None else resolve_mode(options, settings)
+    if mode == "replay" and drafter is None and (scope := recorded_scope(options, settings)):
+        options, settings, note = scope
+        if progress:
+            progress(note)
+    if mode == "offline" and len(options.versions) > 1 and progress:
+        progress("[提示] 离线模式不使用提示词，各版本的方案完全相同，比较结果必然是持平；"
+                 "要比较提示词，请回放已提交的录制（--mode replay，不需要模型）")
     settings = eval_settings(settings, model=model, method=method, mode=mode)
     judge = make_judge(settings, options.judge, options, mode) if options.judge else None
     if drafter is None:
