@@ -118,6 +118,7 @@ class _Watch:
     def __init__(self) -> None:
         self.events: queue.Queue = queue.Queue()
         self.cancelled = False
+        self.failure: Exception | None = None  # why the watchdog ended the call (read by recorders)
         self.started = time.monotonic()
 
 
@@ -150,10 +151,11 @@ def watched_call(runnable: Any, messages: list[BaseMessage], limits: Limits, *, 
             if not streaming:
                 watch.events.put(("message", runnable.invoke(messages)))
                 return
-            got = 0
-            for chunk in runnable.stream(messages):
+            stream = runnable.stream(messages)
+            for chunk in stream:
                 if watch.cancelled:
-                    return  # leaving the loop closes the stream: the server stops generating
+                    stream.close()  # closes the connection (the server stops generating) while this call is current
+                    return
                 got += 1
                 watch.events.put(("chunk", chunk))
             watch.events.put(("end", None))
@@ -189,7 +191,7 @@ def watched_call(runnable: Any, messages: list[BaseMessage], limits: Limits, *, 
                 kind, value = watch.events.get(timeout=None if wait == math.inf else max(0.0, wait))
             except queue.Empty:
                 timing.total_s = round(time.monotonic() - watch.started, 3)
-                error = _expired(why, limits, elapsed, timing)
+                error = watch.failure = _expired(why, limits, elapsed, timing)
                 if isinstance(error, CallFailed):
                     error.timing = timing
                     _count(merged or AIMessage(content=""), messages, timing)
@@ -250,10 +252,10 @@ def _count(message: AIMessage, messages: list[BaseMessage], timing: Timing) -> N
     meta = message.usage_metadata or {}
     timing.tokens_in, timing.tokens_out = int(meta.get("input_tokens") or 0), int(meta.get("output_tokens") or 0)
     if not timing.tokens_out:
-        timing.tokens_out = timing.chunks or _estimate(_text_of(message))
+        timing.tokens_out = timing.chunks or estimate_tokens(_text_of(message))
         timing.estimated = True
     if not timing.tokens_in:
-        timing.tokens_in = _estimate("".join(str(m.content) for m in messages))
+        timing.tokens_in = estimate_tokens("".join(str(m.content) for m in messages))
         timing.estimated = True
 
 
@@ -262,7 +264,7 @@ def _text_of(message: AIMessage) -> str:
     return (message.content if isinstance(message.content, str) else "") + args
 
 
-def _estimate(text: str) -> int:
+def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) * TOKENS_PER_CHAR)
 
 
