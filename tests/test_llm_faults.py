@@ -212,3 +212,26 @@ def test_bad_answers_are_re_asked_then_fall_back_with_the_problem(example, tmp_p
     assert run.attempts == 2                                             # asked, re-asked, then the fallback
     assert {e[:3] for e in run.errors} == {"第1次", "第2次"}
     assert ep.requests == 2 * len(SECTIONS)                              # answers arrive: no breaker here
+
+
+def test_planassist_draft_against_an_endpoint_that_never_answers_ends_in_seconds_with_the_reason(tmp_path,
+                                                                                                 monkeypatch):
+    """The user's view of issue 15's hung endpoint: `planassist draft` with default settings except a short connect
+    limit finishes, writes the plan (every section by the offline drafter) and says why on every section."""
+    from typer.testing import CliRunner
+
+    from assistant.cli.main import app
+
+    out = tmp_path / "plan.md"
+    with SilentEndpoint() as ep:
+        for name, value in {"PLAN_LLM_BASE_URL": ep.url, "PLAN_LLM_MODEL": "any", "PLAN_LLM_MAX_RETRIES": "0",
+                            "PLAN_LLM_CONNECT_TIMEOUT": "1", "PLAN_DATA_DIR": str(tmp_path / "data")}.items():
+            monkeypatch.setenv(name, value)
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["draft", "--example", "--out", str(out)])
+        took = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.count("本节由离线起草器兜底生成") == len(SECTION_KEYS)
+    assert "模型服务接受了连接，但1秒内没有任何回应" in text
+    assert len(ep.accepted) == 2 and took < 30     # the two requests that measure the server, nothing after

@@ -19,7 +19,6 @@ from assistant.drafting.llm import (
     redact,
     validation_problems,
 )
-from assistant.drafting.llm import grammar_schema
 from support.fakes import ScriptedChatModel, method_of, text_answer, tool_answer
 
 

@@ -69,6 +69,8 @@ def phrases(req: PlanRequest, fig: Figures) -> dict[str, str]:
              "playbook": playbook_facts(req, fig)}
     for key in SECTION_KEYS:
         slots[f"playbook_{key}"] = playbook_facts(req, fig, key)
+        # the section's facts alone, for prompts whose system block already carries $playbook
+        slots[f"facts_{key}"] = playbook_facts(req, fig, key, general=False) or "- （本节无行业补充）"
     return slots
 
 

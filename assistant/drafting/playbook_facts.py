@@ -29,12 +29,14 @@ _SECTION_FACTS = {
 }
 
 
-def playbook_facts(request: PlanRequest, figures: Figures, section: str | None = None, *, limit: int = 6) -> str:
+def playbook_facts(request: PlanRequest, figures: Figures, section: str | None = None, *, limit: int = 6,
+                   general: bool = True) -> str:
     """Chinese facts about the business for a prompt; `section` adds what that section needs (at most `limit`
-    items per list, so a small model's prompt stays short)."""
+    items per list, so a small model's prompt stays short); `general=False` gives only the section's facts (for a
+    prompt whose shared system block already carries the general ones)."""
     c = PlanContext(request, figures)
     pb, f = c.pb, figures
-    lines = [f"行业手册：{pb.name}（{f.playbook_reason}）",
+    lines = [] if not general else [f"行业手册：{pb.name}（{f.playbook_reason}）",
              f"销售方式：{pb.motion.summary}",
              f"业绩口径：{pb.motion.revenue_basis}",
              "漏斗阶段：" + "→".join(s.name for s in pb.funnel.stages) + f"；{pb.win_rate_label}常见"
@@ -46,12 +48,13 @@ def playbook_facts(request: PlanRequest, figures: Figures, section: str | None =
              (f"、{c.manager}" if c.needs_plan_owner else ""),
              "本行业用语：" + "、".join(pb.vocabulary.use) + (
                  "；不要使用：" + "、".join(pb.vocabulary.avoid) if pb.vocabulary.avoid else "")]
-    if c.note_facts:
+    if general and c.note_facts:
         lines.append("用户备注（必须在相关章节用上）：" + "；".join(c.note_facts))
-    if f.warnings:
+    if general and f.warnings:
         lines.append("需用户确认的数字：" + "；".join(w.message for w in f.warnings))
-    lines.append("规则：用户没有提供的事实（团队人数、市场规模、竞品细节等）写成待确认问题，不要写成事实；"
-                 "各季度目标相同时不要说哪个季度最重。")
+    if general:
+        lines.append("规则：用户没有提供的事实（团队人数、市场规模、竞品细节等）写成待确认问题，不要写成事实；"
+                     "各季度目标相同时不要说哪个季度最重。")
     for part in _SECTION_FACTS.get(section or "", ()):
         lines += _facts(c, part, limit)
     return "\n".join(f"- {x}" for x in lines)

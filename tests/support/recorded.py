@@ -51,14 +51,18 @@ class Model:
     def __init__(self, mode: str, name: str, tmp_path: Path, **overrides):
         self.mode, self.name = mode, name
         endpoint = {} if mode == "live" else LOCAL
-        # recorded: no SDK retries (a rejected method is answered once, recorded once); long timeout for a busy
-        # shared server
-        params = dict(data_dir=tmp_path / "data", llm_concurrency=2, llm_timeout=1800,
+        # recorded: no SDK retries (a rejected method is answered once, recorded once); one request at a time (the
+        # single-slot server cuts a running stream when a second request arrives); vcrpy reads each answer whole
+        # before handing it on, so the watchdog sees no header or token until the end: its limits are the call's
+        params = dict(data_dir=tmp_path / "data", llm_concurrency=1, llm_timeout=1800,
                       llm_max_retries=2 if mode == "live" else 0, llm_price_in=0.002, llm_price_out=0.006,
                       **endpoint)
+        if mode == "record":
+            params.update(llm_connect_timeout=1800, llm_first_token_timeout=1800, llm_stall_timeout=1800,
+                          llm_plan_timeout=0)
         self.settings = Settings(**{**params, **overrides})
         if mode == "replay" and not (CASSETTES / f"{name}.yaml").exists():
-            pytest.skip(f"录音 {name}.yaml 尚未录制：PLAN_RECORD=1 在 local-llm 运行时录制后提交")
+            pytest.skip(f"录音 {name}.yaml 尚未录制：在模型服务运行时用 PLAN_RECORD=1 录制后提交")
         chunks = CASSETTES / f"{name}.chunks.json"
         real = None
         if mode == "record":
