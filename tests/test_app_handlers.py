@@ -247,7 +247,8 @@ def test_with_a_model_a_revision_that_scores_worse_is_flagged_and_undoable(tmp_p
     import assistant.retrieval as retrieval
     from assistant.schema import RiskRow
 
-    def weak_model(plan, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None):
+    def weak_model(plan, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None,
+                  clock=None):
         assert list(feedback) == ["risks"]
         plan.sections.risks.risks = [RiskRow(category="市场风险", risk="市场存在不确定性", trigger="—",
                                              response="加强关注", owner="销售经理")] * 4

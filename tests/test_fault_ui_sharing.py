@@ -68,14 +68,14 @@ def test_two_tabs_on_one_draft_keep_both_edits_and_the_second_is_told(settings):
     original = first.draft.id
 
     say(first, "把预算里线上投放提高到50%")
-    reply = say(second, "风险部分再具体一点")
+    reply = say(second, "预算改成160万")
     assert "已在别处（另一个标签页或浏览器）保存过新的内容" in reply and "已另存为新草稿" in reply
     assert second.draft.id != original and second.draft.title.endswith("（冲突副本）")
 
     store = DraftStore.for_settings(settings)
     kept, copy = store.load(original), store.load(second.draft.id)
     assert [v.note for v in kept.versions] == ["初稿", "修订：把预算里线上投放提高到50%"]
-    assert [v.note for v in copy.versions] == ["初稿", "修订：风险部分再具体一点"]
+    assert [v.note for v in copy.versions] == ["初稿", "修订：预算改成160万"]
     say(second, "撤销")  # the copy goes on as a draft of its own
     assert store.load(second.draft.id).revision == copy.revision + 1
 

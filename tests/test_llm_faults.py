@@ -234,4 +234,6 @@ def test_planassist_draft_against_an_endpoint_that_never_answers_ends_in_seconds
     text = out.read_text(encoding="utf-8")
     assert text.count("本节由离线起草器兜底生成") == len(SECTION_KEYS)
     assert "模型服务接受了连接，但1秒内没有任何回应" in text
-    assert len(ep.accepted) == 2 and took < 30     # the two requests that measure the server, nothing after
+    # the two requests that measure the server, the first section's call that finds it silent, one more try by the
+    # repair round (the server may be back by then); nothing after
+    assert len(ep.accepted) == 4 and took < 30

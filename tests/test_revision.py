@@ -126,7 +126,8 @@ def test_with_a_model_configured_only_the_affected_sections_are_sent_for_redraft
 
     calls = []
 
-    def fake_redraft(p, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None):
+    def fake_redraft(p, feedback, *, settings, kb, progress=None, use_cache=True, llm=None, offline_sections=None,
+                  clock=None):
         calls.append(feedback)
         return p
 

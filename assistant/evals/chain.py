@@ -25,7 +25,7 @@ from ..config import Settings
 from ..drafting.llm import ResponseCache
 from ..request import PlanRequest
 from ..schema import SalesPlan
-from .recording import RecordingCache, ReplayMiss, open_cache, read_index
+from .recording import DEFAULT_METHOD, RecordingCache, ReplayMiss, open_cache, read_index
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +245,6 @@ class ChainDrafter:
 
         settings = self.settings.model_copy(update={"prompt_version": version})
         if settings.llm_structured_method == "auto":  # replaying: the method the version was recorded with
-            from .service import DEFAULT_METHOD
-
             method = read_index(self.cache_for(version).folder).get("method") or DEFAULT_METHOD
             settings = settings.model_copy(update={"llm_structured_method": method})
         drafter = ModelDrafter(settings, kb=self.kb, llm=self.model_for(version, repeat), use_cache=False,

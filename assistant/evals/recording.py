@@ -18,6 +18,10 @@ from typing import Any
 from ..drafting.llm import ResponseCache
 from ..files import atomic_write
 
+# the recordings' method: local-qwen (llama-cpp-python) rejects json_schema and constrains decoding to a schema given
+# with json_object — the same grammar as tool calling, without the tool text in the prompt (~390 tokens a call)
+DEFAULT_METHOD = "json_object_schema"
+
 INDEX = "MANIFEST.yaml"
 
 

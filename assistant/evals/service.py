@@ -9,7 +9,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from ..schema import SECTIONS
 from .compare import Comparison, GateConfig, compare, summarise
-from .recording import has_recordings, open_cache, read_index, record_command, write_index
+from .recording import DEFAULT_METHOD, has_recordings, open_cache, read_index, record_command, write_index
 from .report import comparison_markdown, write_report
 from .results import RunData, load_run
 from .runner import EvalLog, HarnessError, RunOptions, run_eval, validator_scorer
@@ -18,11 +18,6 @@ from .runner import EvalLog, HarnessError, RunOptions, run_eval, validator_score
 def baseline_path(settings: Settings) -> Path:
     """The one blessed baseline the CI gate compares with (written only by `eval compare --bless`)."""
     return Path(settings.evals_dir) / "baselines" / "baseline.json"
-
-# the recordings' method: local-qwen (llama-cpp-python) rejects json_schema and constrains decoding to a schema given
-# with json_object — the same grammar as tool calling, without the tool text in the prompt (~390 tokens a call)
-DEFAULT_METHOD = "json_object_schema"
-
 
 def _rel(path: Path) -> str:
     try:
