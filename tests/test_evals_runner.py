@@ -198,3 +198,25 @@ def test_with_repair_the_report_shows_each_drafts_score_before_and_after(workspa
     assert "#### 修复前后（整份方案的校验器得分）" in report
     first = run.drafts[0]
     assert f"| {first.case_id} | v1 | 1 | {first.score_history[0]:.1f} | {first.score_history[1]:.1f} |" in report
+
+
+def test_an_answer_streamed_by_a_real_openai_client_is_recorded_and_replayed(tmp_path):
+    """Recording against a real server: ChatOpenAI streams, and the finish reason arrives in the last chunk's
+    generation info, not in the message. The answer must still be written down, and replay the same."""
+    from langchain_core.messages import HumanMessage
+
+    from assistant.drafting.llm import make_chat_model
+    from assistant.evals.chain import RecordingChatModel
+    from assistant.evals.recording import RecordingCache
+    from support.endpoints import FakeEndpoint, sse
+
+    answer = '{"目标": "销售额1200万元"}'
+    with FakeEndpoint(lambda n, body: sse(answer)) as ep:
+        inner = make_chat_model(Settings(llm_base_url=ep.url, llm_model="m", data_dir=tmp_path / "data"), seed=0)
+        recorder = RecordingCache(tmp_path / "rec" / "v", mode="record")
+        recording = RecordingChatModel(inner=inner, model_label="m", params={}, recorder=recorder)
+        recorded = recording.invoke([HumanMessage("写目标")])
+    assert recorded.content == answer and len(list((tmp_path / "rec" / "v").glob("*.json"))) == 1
+    replaying = RecordingChatModel(inner=None, model_label="m", params={},
+                                   recorder=RecordingCache(tmp_path / "rec" / "v", mode="replay"))
+    assert replaying.invoke([HumanMessage("写目标")]).content == answer

@@ -175,7 +175,10 @@ class RecordingChatModel(BaseChatModel):
         if merged is None:
             return  # an empty stream is not an answer (the chain asks again without streaming)
         msg = merged.message
-        finish = (msg.response_metadata or {}).get("finish_reason")
+        # a real stream carries the finish reason in the chunk's generation_info (LangChain copies it into the
+        # message only in .stream()); a one-chunk answer carries it in the message
+        finish = ((msg.response_metadata or {}).get("finish_reason")
+                  or (merged.generation_info or {}).get("finish_reason"))
         if finish is None:
             return  # cut by the server: not an answer either (the chain asks the same again)
         meta = msg.usage_metadata or {}
