@@ -87,13 +87,13 @@ def test_two_tabs_on_one_draft_the_later_save_is_kept_as_a_copy_and_told(server,
     assert tab2.view["remembered"] == draft_id
 
     tab1.say("把预算里线上投放提高到50%")
-    reply = tab2.say("风险部分再具体一点")
+    reply = tab2.say("预算改成110万")  # a change the offline drafter makes (a wording request would change nothing)
     assert "已另存为新草稿" in reply and tab2.view["remembered"] != draft_id
     from assistant.ui.draft_store import DraftStore
 
     store = DraftStore.for_settings(settings)
     assert [v.note for v in store.load(draft_id).versions][-1] == "修订：把预算里线上投放提高到50%"
-    assert [v.note for v in store.load(tab2.view["remembered"]).versions][-1] == "修订：风险部分再具体一点"
+    assert [v.note for v in store.load(tab2.view["remembered"]).versions][-1] == "修订：预算改成110万"
 
 
 def test_with_logins_nothing_answers_without_one_and_users_keep_to_their_drafts(tmp_path):

@@ -25,7 +25,8 @@ FAST = dict(llm_connect_timeout=1.0, llm_first_token_timeout=3.0, llm_stall_time
 
 def settings(tmp_path, url: str, **kw) -> Settings:
     params = dict(data_dir=tmp_path / "data", llm_base_url=url, llm_model="fake", llm_api_key="sk-test-secret-key",
-                  llm_structured_method="json_mode", llm_concurrency=1, prompt_version="v1", **kw)
+                  llm_structured_method="json_mode", llm_concurrency=1, prompt_version="v1")
+    params.update(kw)
     return Settings(**params)
 
 
@@ -237,3 +238,26 @@ def test_planassist_draft_against_an_endpoint_that_never_answers_ends_in_seconds
     # the two requests that measure the server, the first section's call that finds it silent, one more try by the
     # repair round (the server may be back by then); nothing after
     assert len(ep.accepted) == 4 and took < 30
+
+
+@pytest.mark.parametrize("method", ["json_mode", "json_object_schema"])
+def test_an_answer_cut_at_the_output_limit_is_re_asked_shorter_never_taken_for_a_dead_server(example, tmp_path,
+                                                                                              method):
+    """Recorded with the local model: under a grammar the small model sometimes writes one string until max_tokens.
+    The SDK then raises LengthFinishReasonError; that is a bad answer (asked again, shorter), not an unavailable
+    model — the next section is still asked."""
+    swot = good_json(example, "swot")
+
+    def script(n, body):
+        if n == 0:
+            return sse('{"strengths": ["苏南制造业园区已有稳定的老客户基础，' + "并且" * 40, size=30, finish="length")
+        return sse(swot if key_of(body) == "swot" else good_json(example, key_of(body)), size=30)
+
+    with FakeEndpoint(script) as ep:
+        plan = draft(example, tmp_path, ep.url, sections=["swot", "risks"], llm_structured_method=method,
+                     llm_max_retries=0, llm_reask_attempts=1, **FAST)
+    runs = plan.metadata.sections
+    assert runs["swot"].status == "retried" and "输出长度上限" in runs["swot"].errors[0]
+    assert runs["risks"].status == "done" and ep.requests == 3
+    reask = "".join(str(m.get("content")) for m in ep.bodies[1]["messages"])
+    assert "请写得更简短" in reask

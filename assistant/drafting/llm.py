@@ -55,6 +55,7 @@ from .json_answer import AnswerError, clean_text, parse_json_answer, unwrap, val
 
 log = logging.getLogger(__name__)
 
+TRUNCATED = "回答超出了输出长度上限被截断，请写得更简短（每条一句话），并输出完整的JSON"
 METHODS = ("json_schema", "json_object_schema", "function_calling", "json_mode", "text")
 METHOD_LABELS = {"json_schema": "JSON Schema 结构化输出", "json_object_schema": "JSON 模式 + Schema 约束解码",
                  "function_calling": "函数调用", "json_mode": "JSON 模式", "text": "纯文本 JSON 提取"}
@@ -339,6 +340,8 @@ class StructuredLLM:
             if method != "text" and rejected:
                 return MethodUnsupported(f"{METHOD_LABELS[method]}不被支持（HTTP {exc.status_code}）")
             return LLMUnavailable(f"模型服务出错（HTTP {exc.status_code}）")
+        if isinstance(exc, openai.LengthFinishReasonError):  # the answer ran into max_tokens: a bad answer, not a
+            return AnswerError(TRUNCATED)                       # dead server (re-asked, then drafted in parts)
         if isinstance(exc, (openai.APIResponseValidationError, ValueError)):
             return AnswerError(f"模型返回的内容无法解析：{text}")
         return LLMUnavailable(f"模型调用失败（{type(exc).__name__}）：{text}")
@@ -355,7 +358,7 @@ class StructuredLLM:
             return parse_json_answer(raw, expected), raw
         content = msg.content if isinstance(msg.content, str) else json.dumps(msg.content, ensure_ascii=False)
         if (msg.response_metadata or {}).get("finish_reason") == "length" and not content.rstrip().endswith("}"):
-            raise AnswerError("回答超出了输出长度上限被截断，请写得更简短，并输出完整的JSON")
+            raise AnswerError(TRUNCATED)
         return parse_json_answer(content, expected), content
 
     def structured(self, messages: list[BaseMessage], *, name: str, schema: dict[str, Any],

@@ -52,6 +52,11 @@ def _raise_recorded(entry: dict[str, Any]) -> None:
     from ..drafting import endpoint
 
     err = entry["error"]
+    if err["type"] == "LengthFinishReasonError":  # the answer ran into max_tokens
+        from openai.types.chat import ChatCompletion
+
+        raise openai.LengthFinishReasonError(completion=ChatCompletion.model_construct(
+            id="recorded", choices=[], created=0, model="recorded", object="chat.completion"))
     failure = getattr(endpoint, str(err.get("type")), None)
     if isinstance(failure, type) and issubclass(failure, (endpoint.CallFailed, endpoint.LLMUnavailable)):
         raise failure(err["message"])
