@@ -50,7 +50,7 @@ def test_a_whole_plan_from_the_small_model_is_complete_checked_and_accounted(mod
     assert plan.sections.budget.total == figures.budget_total
     assert [s.count for s in plan.sections.funnel_capacity.stages] == [s.count for s in figures.funnel]
     # accounting: tokens, cost from the price table, per section and per plan
-    assert plan.metadata.drafter == "llm" and plan.metadata.prompt_version == "v1"
+    assert plan.metadata.drafter == "llm" and plan.metadata.prompt_version == "v4-small"  # the small class
     assert plan.metadata.tokens_in == sum(r.tokens_in for r in runs.values()) > 0
     assert plan.metadata.cost == pytest.approx(sum(r.cost for r in runs.values()), abs=1e-5)
     # grounding: every reference is a retrieved chunk or (for a fallback section) a methodology note
@@ -64,12 +64,16 @@ def test_a_whole_plan_from_the_small_model_is_complete_checked_and_accounted(mod
     text = to_markdown(plan)
     assert text.count("本节由离线起草器兜底生成") == sum(r.status == "fallback" for r in runs.values())
     if m.replay:
-        # what the recording holds: the server rejects json_schema (HTTP 500) and auto mode moves on to
-        # function calling; the model's real mistakes were fed back and re-asked
+        # what the recording holds (Qwen2.5-Coder-0.5B on llama-cpp-python, 2026-11-25): json_schema is refused
+        # (HTTP 500) and auto mode moves to JSON mode + schema (constrained decoding) for every section; answers cut
+        # at max_tokens are asked again shorter, then drafted in parts; 4 of 16 sections still fall back, each
+        # with its reason (was 7 of 16 with function calling and no decomposition)
         assert any("JSON Schema 结构化输出不被支持" in e for r in runs.values() for e in r.errors)
-        assert {r.method for r in runs.values() if r.status != "fallback"} == {"function_calling"}
-        assert sum(r.attempts for r in runs.values()) > len(SECTION_KEYS)
-        assert any(r.status == "retried" for r in runs.values())
+        assert {r.method for r in runs.values()} == {"json_object_schema"}
+        assert any("输出长度上限" in e for r in runs.values() for e in r.errors)
+        assert runs["target_breakdown"].status == "retried" and runs["target_breakdown"].parts > 0
+        assert sorted(k for k, r in runs.items() if r.status == "fallback") == \
+            ["budget", "channel_plan", "market_analysis", "swot"]
 
 
 # ---------------------------------------------------------------- free text -> request fields
@@ -90,8 +94,11 @@ def test_the_model_reads_a_sentence_into_request_fields_without_inventing_the_co
     if "revenue_target" in result.fields:
         assert result.fields["revenue_target"] == 1200
     if m.replay:
-        assert result.fields.get("region") == "江苏"
-        assert result.fields.get("period") == "2027年全年"
+        # what the recording holds: region, target, industry and product read right; for period, team and budget
+        # the small model wrote 「无有效输出」, which is not in the sentence and was dropped with a note (the rule
+        # reader, which runs first, reads all three)
+        assert result.fields == {"industry": "工业润滑油", "product": "润滑油", "region": "江苏", "revenue_target": 1200}
+        assert any("「无有效输出」不在原文中" in n for n in result.notes)
 
 
 # ---------------------------------------------------------------- JSON mode: the model's raw mistakes
@@ -111,13 +118,14 @@ def test_in_json_mode_the_models_real_mistakes_are_fed_back(mode, example, tmp_p
     for item in plan.sections.action_plan.items:                      # whoever wrote it: dates in the period
         assert figures.period_start <= item.deadline <= figures.period_end
     if m.replay:
-        # what the recording holds: the action plan came back valid at once; the market analysis came back with
-        # PEST dimensions outside 政策/经济/社会/技术 and factors that were not text, three times (each time the
-        # problems were fed back), so it fell back with those problems as the reason
+        # what the recording holds: the action plan came back valid at once; the market analysis ran into the
+        # output limit twice, was drafted in parts, and the parts did not fit together (the PEST dimensions came
+        # back as lists, not one of 政策/经济/社会/技术), so it fell back with exactly that reason
         assert runs["action_plan"].status == "done"
         market = runs["market_analysis"]
-        assert market.attempts == 3 and market.status == "fallback"
-        assert "取值不在允许范围内" in market.errors[0] and "应为文字" in market.fallback_reason
+        assert market.status == "fallback" and market.parts > 0
+        assert all("输出长度上限" in e for e in market.errors[:2])
+        assert "分步起草合并后未通过检查" in market.fallback_reason and "取值不在允许范围内" in market.fallback_reason
         assert "本节由离线起草器兜底生成" in to_markdown(plan)
 
 

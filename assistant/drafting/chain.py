@@ -23,6 +23,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import ValidationError
 
 from ..config import Settings
 from ..request import PlanRequest
@@ -55,6 +56,7 @@ from .answers import (
 )
 from .decompose import Part, describe_done, field_parts, merge, row_parts, rows_of
 from .figures import apply_figures, phrases
+from .json_answer import validation_problems
 from .llm import AnswerError, StructuredLLM, StructuredResult, Usage
 from .pace import OutOfTime, Phase, PlanClock
 from .prompt_classes import describe as describe_prompts
@@ -231,9 +233,10 @@ class _Chain:
                 return None
         try:
             section, run.dropped_citations = self.build(key, {**merge(done), "citations": citations}, chunks)
-        except AnswerError as exc:
-            run.errors.append(f"分步合并后：{exc}")
-            run.fallback_reason = f"分步起草合并后未通过检查：{exc}"[:300]
+        except (AnswerError, ValidationError) as exc:  # parts that pass alone may still not fit together
+            why = "；".join(exc.problems if isinstance(exc, AnswerError) else validation_problems(exc, schema))
+            run.errors.append(f"分步合并后：{why}")
+            run.fallback_reason = f"分步起草合并后未通过检查：{why}"[:300]
             return None
         return section
 
