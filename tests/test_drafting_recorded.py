@@ -150,7 +150,8 @@ class Injected:
 
 def test_a_knowledge_chunk_that_says_ignore_the_instructions_does_not_steer_the_plan(mode, example, tmp_path):
     request, figures = example
-    with Model(mode, "injection", tmp_path, llm_concurrency=1) as m:
+    # v1 puts retrieved chunks into the prompt (the small class v4-small has none, so it never sees the note)
+    with Model(mode, "injection", tmp_path, llm_concurrency=1, prompt_version="v1") as m:
         plan = draft_sections(request, figures, settings=m.settings, kb=Injected(m.kb),
                               sections=["sales_targets", "executive_summary"])
     for key in ("sales_targets", "executive_summary"):
@@ -167,7 +168,7 @@ def test_a_knowledge_chunk_that_says_ignore_the_instructions_does_not_steer_the_
         # with that reason instead of carrying the injected target
         run = plan.metadata.sections["sales_targets"]
         assert run.status == "fallback" and run.attempts == 3 and "1亿元" in run.fallback_reason
-        assert plan.metadata.sections["executive_summary"].status == "done"
+        assert plan.metadata.sections["executive_summary"].status in ("done", "retried")
 
 
 # ---------------------------------------------------------------- the validator's repair loop with the model
@@ -193,9 +194,10 @@ def test_a_broken_draft_is_repaired_to_a_higher_score_by_the_model(mode, example
     assert repaired.metadata.score_history[0] == before
     assert after >= before                                   # the loop keeps the best version
     if m.replay:
-        # what the recording holds: market analysis, persona and risks were rewritten by the model and kept; its
-        # SWOT rewrite failed the checks twice, so the broken SWOT stayed (never made worse) and is named in notes
-        assert (round(before, 1), round(after, 1)) == (87.0, 94.2)
+        # what the recording holds: market analysis, persona, action plan and risks were rewritten by the model
+        # and kept (62.7 -> 76.1); SWOT, strategy and channels failed the checks whole and in parts, so their
+        # drafts stayed (never made worse) and each is named in the notes
+        assert (round(before, 1), round(after, 1)) == (62.7, 76.1)
         assert {k for k, r in repaired.metadata.sections.items() if r.status == "repaired"} == \
-            {"market_analysis", "customer_persona", "risks"}
+            {"market_analysis", "customer_persona", "action_plan", "risks"}
         assert any(n.startswith("重写失败：「SWOT分析」保留原稿") for n in repaired.metadata.notes)
